@@ -1,0 +1,74 @@
+# spamops: `make up` runs the platform on the embedded default (Parquet + SQLite); `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FEAST := $(VENV)/bin/feast
+RUN := .run
+TOKENIZER := models/model2_2020/tokenizer/tokenizer.json
+SOURCES := feature_repo/data/sms_features1.parquet
+REGISTRY := feature_repo/data/registry.db
+MATERIALIZED := feature_repo/data/.materialized
+MODELS := models/model1_2019/metadata.json models/model2_2020/metadata.json models/model3_2021/metadata.json
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup data tokenizer sources apply materialize models up down test lint bench clean
+
+setup: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+data: raw_data/raw_dataset.csv
+raw_data/raw_dataset.csv: | $(VENV)/.installed
+	$(PY) scripts/get_data.py
+
+tokenizer: $(TOKENIZER)
+$(TOKENIZER): raw_data/raw_dataset.csv
+	$(PY) scripts/fit_tokenizer.py
+
+sources: $(SOURCES)
+$(SOURCES): raw_data/raw_dataset.csv $(TOKENIZER)
+	$(PY) scripts/build_offline_sources.py
+
+apply: $(REGISTRY)
+$(REGISTRY): $(SOURCES) $(wildcard feature_repo/*.py) feature_repo/feature_store.yaml
+	$(FEAST) -c feature_repo apply
+	touch $@
+
+# The 2019 load first (v1 + labels only), then the incremental run that brings the 2020 v2 rows online.
+materialize: $(MATERIALIZED)
+$(MATERIALIZED): $(REGISTRY)
+	$(FEAST) -c feature_repo materialize 2009-01-01T00:00:00 2019-12-31T00:00:00
+	$(FEAST) -c feature_repo materialize-incremental $$(date -u +%Y-%m-%dT%H:%M:%S)
+	touch $@
+
+models: $(MODELS)
+models/model1_2019/metadata.json: $(REGISTRY) notebooks/train_model_1_2019.ipynb
+	$(PY) scripts/run_notebook.py notebooks/train_model_1_2019.ipynb
+models/model2_2020/metadata.json: $(REGISTRY) $(TOKENIZER) notebooks/train_model_2_2020.ipynb
+	$(PY) scripts/run_notebook.py notebooks/train_model_2_2020.ipynb
+models/model3_2021/metadata.json: $(REGISTRY) $(TOKENIZER) notebooks/train_model_3_2021.ipynb
+	$(PY) scripts/run_notebook.py notebooks/train_model_3_2021.ipynb
+
+up: $(MATERIALIZED) $(MODELS)
+	$(PY) scripts/launch.py up
+
+down:
+	$(PY) scripts/launch.py down
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench: up
+	$(PY) scripts/bench_serving.py --endpoint text_to_prediction
+	$(PY) scripts/bench_serving.py --endpoint sms_to_prediction
+
+clean: down
+	rm -rf raw_data/raw_dataset.csv feature_repo/data/* models/*/ $(RUN)

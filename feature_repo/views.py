@@ -1,0 +1,53 @@
+"""Feature views. Field names and descriptions come from the training package, their one home."""
+
+from datetime import timedelta
+
+from entities import sms
+from feast import FeatureView, Field
+from feast.types import Array, Float64, Int64
+from sources import sms_features1_source, sms_labels_source, smss2_push
+
+from training.features import V1_FEATURE_DESCRIPTIONS, V1_FEATURE_NAMES
+from training.offline_sources import V2_FIELD
+from training.versions import LABEL_FIELD, V2_LENGTH
+
+# Ten years: rows are dated 2019/2020 and must stay retrievable; online reads do not expire them.
+TTL = timedelta(days=3650)
+
+sms_features1 = FeatureView(
+    name="sms_features1",
+    entities=[sms],
+    ttl=TTL,
+    schema=[Field(name=name, dtype=Float64, description=V1_FEATURE_DESCRIPTIONS[name]) for name in V1_FEATURE_NAMES],
+    source=sms_features1_source,
+    online=True,
+    description="v1 features (2019): nine numeric text features.",
+    tags={"version": "v1"},
+)
+
+sms_labels = FeatureView(
+    name="sms_labels",
+    entities=[sms],
+    ttl=TTL,
+    schema=[Field(name=LABEL_FIELD, dtype=Int64, description="1 if the message is spam, 0 if ham.")],
+    source=sms_labels_source,
+    online=True,
+    description="Ground-truth labels. Never served to clients (the feature proxy excludes them).",
+)
+
+sms_features2 = FeatureView(
+    name="sms_features2",
+    entities=[sms],
+    ttl=TTL,
+    schema=[
+        Field(
+            name=V2_FIELD,
+            dtype=Array(Int64),
+            description=f"{V2_LENGTH} token ids from the v2 tokenizer (0 = padding, 1 = out of vocabulary).",
+        )
+    ],
+    source=smss2_push,
+    online=True,
+    description="v2 features (2020): fixed-length token-id vectors, fed in real time by smss2_push.",
+    tags={"version": "v2"},
+)

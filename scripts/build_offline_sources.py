@@ -1,0 +1,46 @@
+"""Write the offline sources Feast reads: v1 features and labels (2019) and v2 token ids (2020).
+
+v2 needs the tokenizer (scripts/fit_tokenizer.py). Re-running rewrites the files from the raw CSV.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from training.offline_sources import (
+    LABELS_SOURCE_PATH,
+    V1_SOURCE_PATH,
+    labels_frame,
+    v1_frame,
+    v2_frame,
+    v2_initial_part,
+    write_parquet,
+)
+from training.raw_data import read_raw_csv
+from training.tokenizer import SmsTokenizer
+from training.versions import FEATURE_REPO_DIR, MODELS_DIR, PROJECT_ROOT, tokenizer_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "raw_data" / "raw_dataset.csv")
+    parser.add_argument("--repo", type=Path, default=FEATURE_REPO_DIR, help="feature repository directory")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the v2 tokenizer lives")
+    parser.add_argument("--skip-v2", action="store_true", help="only v1 and labels (no tokenizer needed)")
+    args = parser.parse_args(argv)
+    raw = read_raw_csv(args.data)
+    steps = [("v1 features", lambda: write_parquet(v1_frame(raw), args.repo / V1_SOURCE_PATH)),
+             ("labels", lambda: write_parquet(labels_frame(raw), args.repo / LABELS_SOURCE_PATH))]
+    if not args.skip_v2:
+        tokenizer = SmsTokenizer.load(tokenizer_dir(args.models_dir))
+        steps.append(("v2 features", lambda: write_parquet(v2_frame(raw, tokenizer), v2_initial_part(args.repo))))
+    for name, step in tqdm(steps, desc="offline sources", unit="file"):
+        step()
+        tqdm.write(f"wrote {name} for {len(raw)} messages")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Fit the v2 tokenizer on the training split of raw_data/raw_dataset.csv and save it.
+
+Writes models/model2_2020/tokenizer/ (tokenizer.json and split.json).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from training.raw_data import read_raw_csv
+from training.train import fit_tokenizer_on_split
+from training.versions import MODELS_DIR, PROJECT_ROOT, tokenizer_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "raw_data" / "raw_dataset.csv")
+    parser.add_argument("--models-dir", type=Path, default=MODELS_DIR)
+    args = parser.parse_args(argv)
+    tokenizer = fit_tokenizer_on_split(read_raw_csv(args.data), args.models_dir)
+    print(f"tokenizer with {tokenizer.n_ids_} ids saved to {tokenizer_dir(args.models_dir)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

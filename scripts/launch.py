@@ -1,0 +1,56 @@
+"""Run the platform on this machine: `up` starts every service in the background, `down` stops them.
+
+    python scripts/launch.py up        # feast serve :6566, model serving :8000 (and the other services)
+    python scripts/launch.py status
+    python scripts/launch.py down
+Logs and pid files go to .run/.
+"""
+
+import argparse
+import sys
+
+from api.launcher import Service, feature_server, is_running, start, stop, uvicorn_service, wait_healthy
+from training.versions import FEATURE_REPO_DIR, PROJECT_ROOT
+
+RUN_DIR = PROJECT_ROOT / ".run"
+
+
+def platform_services() -> list[Service]:
+    return [
+        feature_server(FEATURE_REPO_DIR),
+        uvicorn_service("model_serving", "api.model_serving.main:app", 8000),
+    ]
+
+
+def up() -> int:
+    for service in platform_services():
+        if is_running(service.name, RUN_DIR):
+            print(f"{service.name}: already running on {service.url}")
+            continue
+        process = start(service, RUN_DIR)
+        wait_healthy(service, process=process)
+        print(f"{service.name}: up on {service.url} (log: {RUN_DIR / service.name}.log)")
+    return 0
+
+
+def down() -> int:
+    for service in reversed(platform_services()):
+        print(f"{service.name}: {'stopped' if stop(service.name, RUN_DIR) else 'not running'}")
+    return 0
+
+
+def status() -> int:
+    for service in platform_services():
+        print(f"{service.name}: {'running' if is_running(service.name, RUN_DIR) else 'stopped'} ({service.url})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("up", "down", "status"))
+    args = parser.parse_args(argv)
+    return {"up": up, "down": down, "status": status}[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training package for spamops: features, datasets from Feast, models, evaluation and artifacts."""

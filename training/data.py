@@ -1,0 +1,71 @@
+"""Training datasets read from Feast's offline store with point-in-time retrieval at a time freeze."""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from feast import FeatureStore
+
+from training.features import V1_FEATURE_NAMES
+from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
+from training.versions import ENTITY_KEY, LABEL_FIELD, VersionSpec
+
+
+def entity_frame(sms_ids: pd.Series, spec: VersionSpec) -> pd.DataFrame:
+    """Every id asked for at the version's time freeze: Feast returns the latest row at or before it."""
+    return pd.DataFrame({ENTITY_KEY: sms_ids.to_numpy(), TIMESTAMP_FIELD: pd.Timestamp(spec.time_freeze)})
+
+
+def feature_columns(version: str) -> list[str]:
+    """Declared feature order; Feast's column order is not stable, so models only see this order."""
+    return list(V1_FEATURE_NAMES) if version == "v1" else [V2_FIELD]
+
+
+def load_training_frame(store: FeatureStore, spec: VersionSpec, raw: pd.DataFrame) -> pd.DataFrame:
+    """Labels and features of the raw ids at the time freeze, with the text, in the raw file's order.
+
+    Rows without a label or features at the freeze are dropped: they did not exist yet.
+    """
+    service = store.get_feature_service(spec.training_feature_service)
+    historical = store.get_historical_features(entity_df=entity_frame(raw["sms_id"], spec), features=service)
+    frame = historical.to_df()
+    columns = [ENTITY_KEY, LABEL_FIELD, *feature_columns(spec.version)]
+    frame = frame[columns].dropna(subset=[LABEL_FIELD, *feature_columns(spec.version)])
+    merged = raw[["sms_id", "text"]].merge(frame, on=ENTITY_KEY, how="inner", validate="one_to_one")
+    merged[LABEL_FIELD] = merged[LABEL_FIELD].astype(np.int64)
+    return merged.reset_index(drop=True)
+
+
+def feature_matrix(frame: pd.DataFrame, version: str) -> np.ndarray:
+    if version == "v1":
+        return frame[list(V1_FEATURE_NAMES)].to_numpy(dtype=np.float64)
+    return np.stack([np.asarray(row, dtype=np.int64) for row in frame[V2_FIELD]])
+
+
+def dataset_hash(frame: pd.DataFrame, version: str) -> str:
+    """sha256 of the ids, labels and features a model was trained and tested on."""
+    digest = hashlib.sha256()
+    digest.update(frame[ENTITY_KEY].str.cat(sep="\n").encode())
+    digest.update(frame[LABEL_FIELD].to_numpy(dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(feature_matrix(frame, version)).tobytes())
+    return digest.hexdigest()
+
+
+def ids_hash(sms_ids: pd.Series) -> str:
+    """sha256 of a set of ids, order-free: records which split a tokenizer was fitted on."""
+    return hashlib.sha256("\n".join(sorted(sms_ids)).encode()).hexdigest()
+
+
+def open_store(repo_path: Path, fs_yaml_file: Path | None = None) -> FeatureStore:
+    """Open a repository; `fs_yaml_file` picks a config variant such as feature_store.cassandra.yaml."""
+    return FeatureStore(repo_path=str(repo_path), fs_yaml_file=fs_yaml_file)
+
+
+def read_online(store: FeatureStore, view_name: str, sms_ids: list[str]) -> dict[str, dict[str, object] | None]:
+    """Every field of one view per id, in declared order and native types; None where nothing is online."""
+    names = [field.name for field in store.get_feature_view(view_name).features]
+    rows = [{ENTITY_KEY: sms_id} for sms_id in sms_ids]
+    columns = store.get_online_features(features=[f"{view_name}:{n}" for n in names], entity_rows=rows).to_dict()
+    values = [{name: columns[name][i] for name in names} for i in range(len(sms_ids))]
+    return {sms_id: row if any(v is not None for v in row.values()) else None for sms_id, row in zip(sms_ids, values)}

@@ -1,0 +1,73 @@
+"""Offline sources for Feast: the v1, label and v2 Parquet data, built from the raw CSV.
+
+Timestamps are UTC at microsecond precision, because DuckDB and Spark reject nanoseconds. Rows of v1
+and labels carry a 2019 date and v2 rows a 2020 date, so retrieval at a time freeze is meaningful.
+v2 lives in a directory of part files: Feast's FileSource reads every part, and the real-time path
+appends new parts instead of rewriting one file (see docs/architecture.md).
+"""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from training.features import V1_FEATURE_NAMES, v1_features
+from training.tokenizer import SmsTokenizer
+from training.versions import ENTITY_KEY, LABEL_FIELD
+
+TIMESTAMP_FIELD = "event_timestamp"
+V1_SOURCE_PATH = "data/sms_features1.parquet"
+LABELS_SOURCE_PATH = "data/sms_labels.parquet"
+V2_SOURCE_PATH = "data/sms_features2"
+V2_FIELD = "features"
+V1_TIMESTAMP = datetime(2019, 6, 1, tzinfo=timezone.utc)
+V2_TIMESTAMP = datetime(2020, 6, 1, tzinfo=timezone.utc)
+TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+V2_SCHEMA = pa.schema([(ENTITY_KEY, pa.string()), (TIMESTAMP_FIELD, TIMESTAMP_TYPE), (V2_FIELD, pa.list_(pa.int64()))])
+
+
+def _with_keys(raw: pd.DataFrame, timestamp: datetime) -> pd.DataFrame:
+    return pd.DataFrame({ENTITY_KEY: raw["sms_id"].to_numpy(), TIMESTAMP_FIELD: pd.Timestamp(timestamp)})
+
+
+def v1_frame(raw: pd.DataFrame, timestamp: datetime = V1_TIMESTAMP) -> pd.DataFrame:
+    frame = _with_keys(raw, timestamp)
+    values = np.array([v1_features(text) for text in raw["text"]], dtype=np.float64).reshape(-1, 9)
+    for index, name in enumerate(V1_FEATURE_NAMES):
+        frame[name] = values[:, index]
+    return frame
+
+
+def labels_frame(raw: pd.DataFrame, timestamp: datetime = V1_TIMESTAMP) -> pd.DataFrame:
+    frame = _with_keys(raw, timestamp)
+    frame[LABEL_FIELD] = (raw["label"].to_numpy() == "spam").astype(np.int64)
+    return frame
+
+
+def v2_frame(raw: pd.DataFrame, tokenizer: SmsTokenizer, timestamp: datetime = V2_TIMESTAMP) -> pd.DataFrame:
+    frame = _with_keys(raw, timestamp)
+    frame[V2_FIELD] = list(tokenizer.transform(raw["text"].tolist()).astype(np.int64))
+    return frame
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write with microsecond UTC timestamps, atomically (write then rename)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.set_column(
+        table.schema.get_field_index(TIMESTAMP_FIELD),
+        TIMESTAMP_FIELD,
+        table[TIMESTAMP_FIELD].cast(TIMESTAMP_TYPE),
+    )
+    if V2_FIELD in table.column_names:
+        table = table.cast(V2_SCHEMA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)
+
+
+def v2_initial_part(repo_dir: Path) -> Path:
+    return repo_dir / V2_SOURCE_PATH / "part-000000-initial.parquet"

@@ -1,0 +1,22 @@
+"""Where training reads and writes; notebooks and scripts take these from the environment (SPAMOPS_*)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from training.versions import FEATURE_REPO_DIR, MODELS_DIR, PROJECT_ROOT
+
+
+class TrainingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPAMOPS_", env_file=".env", extra="ignore")
+
+    feature_repo: Path = FEATURE_REPO_DIR
+    models_dir: Path = MODELS_DIR
+    raw_data: Path = PROJECT_ROOT / "raw_data" / "raw_dataset.csv"
+    notebook_timeout_seconds: int = 900
+
+
+@lru_cache
+def get_training_settings() -> TrainingSettings:
+    return TrainingSettings()
