@@ -67,5 +67,8 @@ def read_online(store: FeatureStore, view_name: str, sms_ids: list[str]) -> dict
     names = [field.name for field in store.get_feature_view(view_name).features]
     rows = [{ENTITY_KEY: sms_id} for sms_id in sms_ids]
     columns = store.get_online_features(features=[f"{view_name}:{n}" for n in names], entity_rows=rows).to_dict()
-    values = [{name: columns[name][i] for name in names} for i in range(len(sms_ids))]
-    return {sms_id: row if any(v is not None for v in row.values()) else None for sms_id, row in zip(sms_ids, values)}
+    found: dict[str, dict[str, object] | None] = {}
+    for index, sms_id in enumerate(sms_ids):
+        row = {name: columns[name][index] for name in names}
+        found[sms_id] = row if any(value is not None for value in row.values()) else None
+    return found

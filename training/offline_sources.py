@@ -6,7 +6,7 @@ v2 lives in a directory of part files: Feast's FileSource reads every part, and 
 appends new parts instead of rewriting one file (see docs/architecture.md).
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,8 @@ V1_SOURCE_PATH = "data/sms_features1.parquet"
 LABELS_SOURCE_PATH = "data/sms_labels.parquet"
 V2_SOURCE_PATH = "data/sms_features2"
 V2_FIELD = "features"
-V1_TIMESTAMP = datetime(2019, 6, 1, tzinfo=timezone.utc)
-V2_TIMESTAMP = datetime(2020, 6, 1, tzinfo=timezone.utc)
+V1_TIMESTAMP = datetime(2019, 6, 1, tzinfo=UTC)
+V2_TIMESTAMP = datetime(2020, 6, 1, tzinfo=UTC)
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
 V2_SCHEMA = pa.schema([(ENTITY_KEY, pa.string()), (TIMESTAMP_FIELD, TIMESTAMP_TYPE), (V2_FIELD, pa.list_(pa.int64()))])
 

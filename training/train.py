@@ -5,7 +5,7 @@ same training split (`fit_tokenizer_on_split`); training checks that the split i
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,14 @@ import pandas as pd
 import sklearn
 
 from training.artifacts import save_artifact
-from training.data import dataset_hash, feature_columns, feature_matrix, ids_hash, load_training_frame, open_store
+from training.data import (
+    dataset_hash,
+    feature_columns,
+    feature_matrix,
+    ids_hash,
+    load_training_frame,
+    open_store,
+)
 from training.evaluate import compute_metrics
 from training.models import MODEL_DESCRIPTIONS, make_estimator
 from training.splits import grouped_train_test_split
@@ -71,7 +78,7 @@ def _metadata(version: str, frame: pd.DataFrame, train: pd.DataFrame, test: pd.D
         "n_test": len(test),
         "random_state": RANDOM_STATE,
         "sklearn_version": sklearn.__version__,
-        "trained_at": datetime.now(timezone.utc).isoformat(),
+        "trained_at": datetime.now(UTC).isoformat(),
     }
 
 
@@ -90,5 +97,6 @@ def train_version(version: str, *, repo_path: Path, raw: pd.DataFrame, models_di
         proba = estimator.predict_proba(feature_matrix(part, version))[:, 1]
         metadata[name] = compute_metrics(part[LABEL_FIELD].to_numpy(dtype=np.int64), proba)
     written = save_artifact(estimator, metadata, spec.model_dir(models_dir))
-    print(f"[{version}] test F1 (spam) {metadata['test_metrics']['f1_spam']:.4f}; saved to {spec.model_dir(models_dir)}")
+    f1 = metadata["test_metrics"]["f1_spam"]
+    print(f"[{version}] test F1 (spam) {f1:.4f}; saved to {spec.model_dir(models_dir)}")
     return written

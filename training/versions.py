@@ -1,7 +1,7 @@
 """One home for what each model version is: its features, Feast objects, time freeze and artifact dir."""
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ VERSIONS: dict[str, VersionSpec] = {
         feature_view="sms_features1",
         online_feature_service="sms_features_1",
         training_feature_service="labeled_sms_1",
-        time_freeze=datetime(2019, 12, 31, tzinfo=timezone.utc),
+        time_freeze=datetime(2019, 12, 31, tzinfo=UTC),
     ),
     "v2": VersionSpec(
         version="v2",
@@ -46,7 +46,7 @@ VERSIONS: dict[str, VersionSpec] = {
         feature_view="sms_features2",
         online_feature_service="sms_features_2",
         training_feature_service="labeled_sms_2",
-        time_freeze=datetime(2020, 12, 31, tzinfo=timezone.utc),
+        time_freeze=datetime(2020, 12, 31, tzinfo=UTC),
     ),
     "v3": VersionSpec(
         version="v3",
@@ -54,7 +54,7 @@ VERSIONS: dict[str, VersionSpec] = {
         feature_view="sms_features2",
         online_feature_service="sms_features_2",
         training_feature_service="labeled_sms_2",
-        time_freeze=datetime(2021, 12, 31, tzinfo=timezone.utc),
+        time_freeze=datetime(2021, 12, 31, tzinfo=UTC),
     ),
 }
 

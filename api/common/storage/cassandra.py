@@ -1,0 +1,136 @@
+"""Cassandra implementation of the storage Protocols (the production backend, DESIGN §6).
+
+One Cluster and Session per process, prepared statements created once, partition-key access only
+(no statement needs ALLOW FILTERING), and idempotent writes (upserts keyed by the primary key).
+`create_schema` is what the bootstrap script (`scripts/init_cassandra.py`) runs; services assume it ran.
+"""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.util import min_uuid_from_time
+
+from api.common.settings import BaseServiceSettings
+from api.common.storage import CacheKey, CallLogEntry, Stores
+
+PROTOCOL_VERSION = 4
+CALL_LOG_TTL_SECONDS = 3600
+CACHE_DEFAULT_TTL_SECONDS = 3600
+
+TABLES = (
+    f"""CREATE TABLE IF NOT EXISTS prediction_cache (
+        version text, endpoint text, model_sha256 text, input_digest text, value_json text,
+        PRIMARY KEY ((version, endpoint, model_sha256, input_digest))
+    ) WITH default_time_to_live = {CACHE_DEFAULT_TTL_SECONDS}""",
+    f"""CREATE TABLE IF NOT EXISTS call_log (
+        caller_id text, version text, called_at timeuuid, endpoint text, input_json text,
+        PRIMARY KEY ((caller_id, version), called_at)
+    ) WITH CLUSTERING ORDER BY (called_at DESC) AND default_time_to_live = {CALL_LOG_TTL_SECONDS}""",
+    """CREATE TABLE IF NOT EXISTS smss_by_users (
+        user_id text, sms_id timeuuid, sender_id text, sms_text text,
+        PRIMARY KEY ((user_id), sms_id)
+    ) WITH CLUSTERING ORDER BY (sms_id DESC)""",
+)
+
+
+def connect(settings: BaseServiceSettings) -> Cluster:
+    """A Cluster with the DESIGN's policy: token-aware over DC-aware round robin, v4, no compression."""
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=settings.cassandra_local_dc)),
+        request_timeout=settings.cassandra_request_timeout,
+    )
+    return Cluster(
+        contact_points=settings.cassandra_hosts,
+        port=settings.cassandra_port,
+        protocol_version=PROTOCOL_VERSION,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        compression=False,
+        connect_timeout=settings.cassandra_request_timeout,
+    )
+
+
+def create_schema(session: Session, keyspace: str, *, replication_factor: int = 1, local_dc: str | None = None) -> None:
+    """Create the keyspace and the app tables; idempotent. With `local_dc`, NetworkTopologyStrategy."""
+    if local_dc:
+        replication = f"{{'class': 'NetworkTopologyStrategy', '{local_dc}': {replication_factor}}}"
+    else:
+        replication = f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
+    session.execute(f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication}")
+    for statement in TABLES:
+        session.execute(statement.replace("CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}."))
+
+
+class CassandraBackend:
+    """The process-wide Cluster and Session; implements the `Backend` Protocol."""
+
+    def __init__(self, settings: BaseServiceSettings) -> None:
+        self.cluster = connect(settings)
+        self.session = self.cluster.connect(settings.cassandra_keyspace)
+
+    def ping(self) -> None:
+        self.session.execute("SELECT release_version FROM system.local")
+
+    def close(self) -> None:
+        self.cluster.shutdown()
+
+
+class CassandraPredictionCache:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        key = "version = ? AND endpoint = ? AND model_sha256 = ? AND input_digest = ?"
+        self._select = session.prepare(f"SELECT value_json FROM prediction_cache WHERE {key}")
+        self._insert = session.prepare(
+            "INSERT INTO prediction_cache (version, endpoint, model_sha256, input_digest, value_json)"
+            " VALUES (?, ?, ?, ?, ?) USING TTL ?"
+        )
+
+    def get(self, key: CacheKey) -> dict[str, Any] | None:
+        row = self.session.execute(self._select, (key.version, key.endpoint, key.model_sha256, key.input_digest)).one()
+        return None if row is None else json.loads(row.value_json)
+
+    def put(self, key: CacheKey, value: dict[str, Any], ttl_seconds: int) -> None:
+        if ttl_seconds < 1:
+            raise ValueError("ttl_seconds must be >= 1")
+        body = json.dumps(value, separators=(",", ":"))
+        self.session.execute(
+            self._insert, (key.version, key.endpoint, key.model_sha256, key.input_digest, body, ttl_seconds)
+        )
+
+
+class CassandraCallLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._insert = session.prepare(
+            "INSERT INTO call_log (caller_id, version, called_at, endpoint, input_json) VALUES (?, ?, ?, ?, ?)"
+        )
+        self._recent = session.prepare(
+            "SELECT called_at, endpoint, input_json FROM call_log"
+            " WHERE caller_id = ? AND version = ? AND called_at >= ? LIMIT ?"
+        )
+
+    def append(self, entry: CallLogEntry) -> None:
+        self.session.execute(
+            self._insert, (entry.caller_id, entry.version, entry.call_id, entry.endpoint, entry.input_json)
+        )
+
+    def recent(self, caller_id: str, version: str, *, since: datetime, limit: int) -> list[CallLogEntry]:
+        if limit < 1:
+            return []
+        rows = self.session.execute(self._recent, (caller_id, version, min_uuid_from_time(since.timestamp()), limit))
+        return [
+            CallLogEntry(caller_id=caller_id, version=version, endpoint=row.endpoint, input_json=row.input_json,
+                         call_id=row.called_at)
+            for row in rows
+        ]
+
+
+def make_cassandra_stores(settings: BaseServiceSettings) -> Stores:
+    backend = CassandraBackend(settings)
+    return Stores(
+        prediction_cache=CassandraPredictionCache(backend.session),
+        call_log=CassandraCallLog(backend.session),
+        backend=backend,
+    )

@@ -1,0 +1,75 @@
+"""Behavioural checks of the three versions trained on the dev CSV: minimum functionality,
+direction and invariance (Ribeiro et al., "Beyond Accuracy: Behavioral Testing of NLP Models")."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.features import v1_feature_matrix
+from training.models import make_estimator
+from training.tokenizer import fit_tokenizer
+
+DEV_CSV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sms_spam_dev.csv"
+VERSIONS = ("v1", "v2", "v3")
+
+SPAM = [
+    "URGENT! You have won a £1000 cash prize. Call 09061701461 now to claim. T&C apply",
+    "FREE entry to win a new mobile! Txt WIN to 87121 to receive your prize",
+    "Please subscribe to my channel and check out my new video http://youtu.be/abc123",
+]
+HAM = [
+    "Ok see you at home later, I'll bring the food",
+    "Sorry I can't talk right now, call you tonight",
+    "This song always makes me cry, such a beautiful voice",
+]
+
+Scorer = Callable[[list[str]], np.ndarray]
+
+
+@pytest.fixture(scope="module")
+def scorers() -> dict[str, Scorer]:
+    """Spam probability functions per version, trained once on the whole dev file."""
+    raw = pd.read_csv(DEV_CSV)
+    texts, labels = raw["text"].tolist(), (raw["label"] == "spam").to_numpy(dtype=np.int64)
+    tokenizer = fit_tokenizer(texts)
+    ids = tokenizer.transform(texts)
+    v1 = make_estimator("v1").fit(v1_feature_matrix(texts), labels)
+    v2 = make_estimator("v2", n_ids=tokenizer.n_ids_).fit(ids, labels)
+    v3 = make_estimator("v3", n_ids=tokenizer.n_ids_).fit(ids, labels)
+    return {
+        "v1": lambda batch: v1.predict_proba(v1_feature_matrix(batch))[:, 1],
+        "v2": lambda batch: v2.predict_proba(tokenizer.transform(batch))[:, 1],
+        "v3": lambda batch: v3.predict_proba(tokenizer.transform(batch))[:, 1],
+    }
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_obvious_spam_scores_above_half(scorers: dict[str, Scorer], version: str) -> None:
+    assert (scorers[version](SPAM) > 0.5).all()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_obvious_ham_scores_below_half(scorers: dict[str, Scorer], version: str) -> None:
+    assert (scorers[version](HAM) < 0.5).all()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_adding_prize_offer_raises_spam_probability(scorers: dict[str, Scorer], version: str) -> None:
+    offer = " Call 09061701461 to claim your FREE £500 prize now!"
+    before, after = scorers[version]([HAM[0], HAM[0] + offer])
+    assert after > before
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_html_escaping_does_not_change_prediction(scorers: dict[str, Scorer], version: str) -> None:
+    plain, escaped = scorers[version](["I'll be there & <3 you", "I&#39;ll be there &amp; &lt;3 you<br />"])
+    assert escaped == pytest.approx(plain, abs=1e-12)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_changing_a_name_barely_changes_prediction(scorers: dict[str, Scorer], version: str) -> None:
+    john, mary = scorers[version](["Tell John I said happy birthday", "Tell Mary I said happy birthday"])
+    assert abs(john - mary) < 0.1

@@ -1,0 +1,89 @@
+"""v1 features: names, values on crafted texts, edge cases and the command-line entry point."""
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from training.features import (
+    V1_FEATURE_DESCRIPTIONS,
+    V1_FEATURE_NAMES,
+    V1FeatureExtractor,
+    clean_text,
+    main,
+    v1_feature_dict,
+    v1_features,
+)
+
+
+def test_feature_names_are_nine_snake_case_with_descriptions() -> None:
+    assert len(V1_FEATURE_NAMES) == 9
+    assert len(set(V1_FEATURE_NAMES)) == 9
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", name) for name in V1_FEATURE_NAMES)
+    assert set(V1_FEATURE_DESCRIPTIONS) == set(V1_FEATURE_NAMES)
+    assert V1_FEATURE_NAMES[:2] == ("cap_r", "nal_r")
+
+
+def test_v1_features_empty_text_gives_zeros() -> None:
+    assert v1_features("") == [0.0] * 9
+
+
+def test_v1_features_crafted_spam_counts_each_signal() -> None:
+    features = v1_feature_dict("WIN a FREE prize! Call 09061701461 now, £1000 cash at www.example.com")
+    assert features["url_n"] == 1.0
+    assert features["phone_n"] == 1.0
+    assert features["money_n"] == 2.0  # "£" and "cash"
+    assert features["offer_kw_n"] == 3.0  # win, free, prize
+    assert features["cta_kw_n"] == 1.0  # call
+
+
+def test_v1_features_ratios_on_known_text() -> None:
+    features = v1_feature_dict("AB cd 12")  # 6 non-space chars: 4 letters (2 capitals), 2 digits
+    assert features["cap_r"] == pytest.approx(0.5)
+    assert features["nal_r"] == pytest.approx(2 / 6)
+    assert features["digit_r"] == pytest.approx(2 / 6)
+    assert features["len_log"] == pytest.approx(math.log1p(8))
+
+
+def test_v1_features_more_capitals_raise_cap_ratio() -> None:
+    assert v1_feature_dict("Hello There")["cap_r"] < v1_feature_dict("HELLO THERE")["cap_r"]
+
+
+def test_v1_features_youtube_promotion_counts_calls_to_action() -> None:
+    quiet = v1_feature_dict("nice song, love it")
+    promo = v1_feature_dict("Please check out my channel and subscribe!")
+    assert promo["cta_kw_n"] >= 3 > quiet["cta_kw_n"]
+
+
+def test_v1_features_html_entities_and_tags_match_plain_text() -> None:
+    plain = v1_features("Let's go & see <3")
+    escaped = v1_features("Let&#39;s go &amp; see &lt;3<br />\ufeff")
+    assert escaped == plain
+
+
+def test_v1_features_link_inside_anchor_tag_is_counted() -> None:
+    assert v1_feature_dict('see <a href="https://youtu.be/xyz">this</a>')["url_n"] == 1.0
+
+
+def test_clean_text_collapses_whitespace_and_strips_markup() -> None:
+    assert clean_text("  a&nbsp;b <br/>c\n\td\ufeff ") == "a b c d"
+
+
+def test_extractor_transform_returns_float_matrix() -> None:
+    matrix = V1FeatureExtractor().transform(["hello", "", "FREE"])
+    assert matrix.dtype == np.float64
+    assert matrix.shape == (3, 9)
+    assert np.array_equal(matrix[0], v1_features("hello"))
+
+
+def test_extractor_transform_empty_list_gives_empty_matrix() -> None:
+    assert V1FeatureExtractor().fit([]).transform([]).shape == (0, 9)
+
+
+def test_main_prints_named_features_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["FREE", "prize"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed) == list(V1_FEATURE_NAMES)
+    assert printed["offer_kw_n"] == 2.0

@@ -1,0 +1,112 @@
+"""Estimators per version: unfitted on creation, valid probabilities after fit, fast single rows."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from training.features import v1_feature_matrix
+from training.models import (
+    MODEL_DESCRIPTIONS,
+    PackedGradientBoosting,
+    TokenIdCounts,
+    TokenIdNgrams,
+    make_estimator,
+    single_row_latency,
+)
+from training.tokenizer import SmsTokenizer
+
+SPAM = ["WIN a FREE prize call 0906170{} now", "check out my channel and subscribe {}", "URGENT £{} txt"]
+HAM = ["see you at {} tonight", "ok lar i am home by {}", "love this song so much {}"]
+
+
+def _texts_and_labels(n_per_template: int = 30) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(0)
+    texts, labels = [], []
+    for templates, label in ((SPAM, 1), (HAM, 0)):
+        for template in templates:
+            for _ in range(n_per_template):
+                texts.append(template.format(int(rng.integers(1000, 9999))))
+                labels.append(label)
+    return texts, np.asarray(labels)
+
+
+def _inputs(version: str) -> tuple[np.ndarray, np.ndarray, int | None]:
+    texts, labels = _texts_and_labels()
+    if version == "v1":
+        return v1_feature_matrix(texts), labels, None
+    tokenizer = SmsTokenizer(min_count=1).fit(texts)
+    return tokenizer.transform(texts), labels, tokenizer.n_ids_
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_make_estimator_returns_unfitted_estimator(version: str) -> None:
+    estimator = make_estimator(version, n_ids=50)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(estimator)
+    assert clone(estimator).get_params().keys() == estimator.get_params().keys()
+    assert version in MODEL_DESCRIPTIONS
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_predict_proba_after_fit_returns_probabilities_for_classes_0_1(version: str) -> None:
+    X, y, n_ids = _inputs(version)
+    model = make_estimator(version, n_ids=n_ids).fit(X, y)
+    proba = model.predict_proba(X)
+    assert model.classes_.tolist() == [0, 1]
+    assert proba.shape == (len(X), 2)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (model.predict(X) == y).mean() > 0.9
+
+
+@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+def test_predict_proba_single_row_median_under_1ms(version: str) -> None:
+    X, y, n_ids = _inputs(version)
+    model = make_estimator(version, n_ids=n_ids).fit(X, y)
+    assert single_row_latency(model, X, n_calls=200)["p50_us"] < 1000
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_make_estimator_without_n_ids_raises(version: str) -> None:
+    with pytest.raises(ValueError, match="n_ids"):
+        make_estimator(version)
+
+
+def test_make_estimator_unknown_version_raises() -> None:
+    with pytest.raises(ValueError, match="unknown model version"):
+        make_estimator("v9")
+
+
+def test_packed_gradient_boosting_matches_histgradientboosting() -> None:
+    X, y, _ = _inputs("v1")
+    X = X + np.random.default_rng(1).normal(scale=0.1, size=X.shape)  # ties would hide threshold bugs
+    X[::7, 0] = np.nan  # missing values follow the booster's learned side
+    packed = PackedGradientBoosting(max_iter=20, random_state=3).fit(X, y)
+    booster = HistGradientBoostingClassifier(
+        max_iter=20, max_leaf_nodes=15, early_stopping=False, random_state=3
+    ).fit(X, y)
+    assert np.allclose(packed.predict_proba(X), booster.predict_proba(X), atol=1e-9)
+
+
+def test_token_id_counts_ignores_pad_and_counts_repeats() -> None:
+    counts = TokenIdCounts(n_ids=5).fit_transform(np.array([[2, 2, 4, 0, 0], [0, 0, 0, 0, 0]]))
+    assert counts.toarray().tolist() == [[0, 0, 2, 0, 1], [0, 0, 0, 0, 0]]
+
+
+def test_token_id_counts_id_out_of_range_raises() -> None:
+    with pytest.raises(ValueError, match="token ids must lie"):
+        TokenIdCounts(n_ids=3).transform(np.array([[1, 3]]))
+
+
+def test_token_id_ngrams_unseen_bigram_ignored_and_positions_marked() -> None:
+    ngrams = TokenIdNgrams(n_ids=6, min_df=1).fit(np.array([[2, 3, 0, 0]]))
+    row = ngrams.transform(np.array([[3, 2, 0, 0]])).toarray()[0]
+    assert row.shape == (ngrams.n_features_out_,)
+    assert row[:6].tolist() == [0, 0, 1, 1, 0, 0]  # unigrams
+    assert row[6] == 0  # the one learned bigram (2, 3) is absent; (3, 2) was never seen
+    first_at = 6 + 1
+    assert row[first_at + 3] == 1  # first real id is 3
+    assert row[first_at + 6 + 2] == 1  # last real id is 2

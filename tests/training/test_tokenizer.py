@@ -1,0 +1,125 @@
+"""SmsTokenizer: vocabulary from the training split only, OOV, padding/truncation, persistence."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from training.tokenizer import (
+    NUM_TOKEN,
+    TOKENIZER_FILE,
+    URL_TOKEN,
+    SmsTokenizer,
+    fit_tokenizer,
+    tokenize,
+)
+
+TRAIN = ["free prize call now", "call me later", "see you later", "free entry now now"]
+
+
+def _fitted(**params: object) -> SmsTokenizer:
+    return SmsTokenizer(**{"vocab_size": 100, "min_count": 1, **params}).fit(TRAIN)
+
+
+def test_fit_learns_ids_from_two_by_frequency() -> None:
+    tokenizer = _fitted()
+    assert tokenizer.vocabulary_["now"] == 2  # most frequent word
+    assert sorted(tokenizer.vocabulary_.values()) == list(range(2, tokenizer.n_ids_))
+
+
+def test_encode_word_only_in_test_text_maps_to_oov() -> None:
+    tokenizer = _fitted(length=4)
+    assert tokenizer.encode("free zebra") == [tokenizer.vocabulary_["free"], SmsTokenizer.OOV_ID, 0, 0]
+
+
+def test_encode_unknown_words_are_kept_as_oov_not_dropped() -> None:
+    tokenizer = _fitted(length=5)
+    assert tokenizer.encode("qqq rrr call") == [1, 1, tokenizer.vocabulary_["call"], 0, 0]
+
+
+def test_encode_empty_text_gives_all_pad() -> None:
+    assert _fitted().encode("") == [SmsTokenizer.PAD_ID] * 30
+
+
+def test_encode_long_text_pre_truncation_keeps_the_end() -> None:
+    tokenizer = _fitted(length=3, truncation="pre")
+    assert tokenizer.encode("see you later call me later") == tokenizer.encode("call me later")
+
+
+def test_encode_long_text_post_truncation_keeps_the_start() -> None:
+    tokenizer = _fitted(length=3, truncation="post")
+    assert tokenizer.encode("see you later call me later") == tokenizer.encode("see you later")
+
+
+def test_encode_pre_padding_puts_pad_first() -> None:
+    assert _fitted(length=4, padding="pre").encode("call")[:3] == [0, 0, 0]
+
+
+def test_transform_shape_dtype_and_ids_below_n_ids() -> None:
+    tokenizer = _fitted()
+    ids = tokenizer.transform(["free call", "x " * 100, ""])
+    assert ids.shape == (3, 30)
+    assert ids.dtype == np.int64
+    assert ids.min() >= 0
+    assert ids.max() < tokenizer.n_ids_
+
+
+def test_fit_vocab_size_bounds_n_ids() -> None:
+    tokenizer = SmsTokenizer(vocab_size=4, min_count=1).fit(TRAIN)
+    assert tokenizer.n_ids_ == 4
+    assert tokenizer.transform(TRAIN).max() < 4
+
+
+def test_fit_min_count_leaves_rare_words_out() -> None:
+    tokenizer = SmsTokenizer(min_count=2).fit(TRAIN)
+    assert "prize" not in tokenizer.vocabulary_
+    assert "later" in tokenizer.vocabulary_
+
+
+def test_tokenize_folds_links_numbers_and_markup() -> None:
+    assert tokenize("Visit http://x.co/a?b=1 or call 09061701461 &amp; WIN<br />") == [
+        "visit", URL_TOKEN, "or", "call", NUM_TOKEN, "win",
+    ]  # fmt: skip
+
+
+def test_save_then_load_gives_identical_transform(tmp_path: Path) -> None:
+    tokenizer = fit_tokenizer(TRAIN * 3)
+    tokenizer.save(tmp_path)
+    loaded = SmsTokenizer.load(tmp_path)
+    texts = ["free prize now", "unknown words here", "", "call " * 50]
+    assert np.array_equal(loaded.transform(texts), tokenizer.transform(texts))
+    assert loaded.get_params() == tokenizer.get_params()
+
+
+def test_save_writes_documented_human_readable_json(tmp_path: Path) -> None:
+    _fitted().save(tmp_path)
+    document = json.loads((tmp_path / TOKENIZER_FILE).read_text(encoding="utf-8"))
+    assert document["format_version"] == 1
+    assert document["special_ids"] == {"<pad>": 0, "<oov>": 1}
+    assert document["vocabulary"][0] == "now"
+
+
+def test_load_unknown_format_version_raises(tmp_path: Path) -> None:
+    _fitted().save(tmp_path)
+    path = tmp_path / TOKENIZER_FILE
+    path.write_text(path.read_text().replace('"format_version": 1', '"format_version": 99'))
+    with pytest.raises(ValueError, match="format version"):
+        SmsTokenizer.load(tmp_path)
+
+
+def test_encode_before_fit_raises_not_fitted() -> None:
+    with pytest.raises(NotFittedError):
+        SmsTokenizer().encode("hello")
+
+
+def test_fit_invalid_padding_raises() -> None:
+    with pytest.raises(ValueError, match="padding"):
+        SmsTokenizer(padding="middle").fit(TRAIN)
+
+
+def test_clone_keeps_params_unchanged() -> None:
+    params = {"vocab_size": 123, "length": 7, "padding": "pre", "truncation": "post", "min_count": 3}
+    assert clone(SmsTokenizer(**params)).get_params() == {**params, "lowercase": True}

@@ -1,0 +1,401 @@
+"""Unfitted estimators per model version, and the token-id transformers v2 and v3 are built from.
+
+v1 takes the (n, 9) float v1 features; v2 and v3 take the (n, 30) int64 token ids of
+`training.tokenizer.SmsTokenizer`. Every estimator has `predict_proba` with `classes_ == [0, 1]`
+(1 = spam). Prediction paths avoid scikit-learn's per-call input validation (~0.3 ms per estimator
+on the 2-core target), so one row takes ~0.2-0.4 ms of CPU; docs/models.md has the measurements.
+"""
+
+import itertools
+import time
+from bisect import bisect_right
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.svm import LinearSVC
+
+PAD_ID = 0  # same as SmsTokenizer.PAD_ID; repeated so a model artifact does not import the tokenizer
+OOV_ID = 1
+
+MODEL_DESCRIPTIONS: dict[str, str] = {
+    "v1": "Histogram gradient boosting (100 trees, 15 leaves) over the 9 v1 text features.",
+    "v2": "Logistic regression over sublinear tf-idf of the bag of token ids.",
+    "v3": "Platt-calibrated linear SVM over tf-idf of token-id unigrams, bigrams and position indicators.",
+}
+
+
+def _as_id_matrix(X: object, n_ids: int) -> np.ndarray:
+    ids = np.asarray(X, dtype=np.int64)
+    if ids.ndim != 2:
+        raise ValueError(f"expected a 2-D array of token ids, got shape {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= n_ids):
+        raise ValueError(f"token ids must lie in [0, {n_ids}); was the model fitted on this tokenizer?")
+    return ids
+
+
+def _rows_to_csr(rows: list[list[int]], n_cols: int) -> sp.csr_matrix:
+    """One CSR matrix of counts from per-row column lists.
+
+    Serving transforms one row at a time, and every scipy constructor costs tens of µs, so each
+    transform builds exactly one matrix from (data, indices, indptr).
+    """
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for cols in rows:
+        counts = Counter(cols)
+        for col in sorted(counts):
+            indices.append(col)
+            data.append(float(counts[col]))
+        indptr.append(len(indices))
+    arrays = (
+        np.asarray(data, dtype=np.float64),
+        np.asarray(indices, dtype=np.int32),
+        np.asarray(indptr, dtype=np.int32),
+    )
+    return sp.csr_matrix(arrays, shape=(len(rows), n_cols))
+
+
+def _real_ids(row: list[int]) -> list[int]:
+    return [token for token in row if token != PAD_ID]
+
+
+class TokenIdCounts(BaseEstimator, TransformerMixin):
+    """Bag of token ids: (n, length) int ids → sparse (n, n_ids) counts, PAD not counted.
+
+    Stateless apart from `n_ids` (the tokenizer's `n_ids_`); ids outside [0, n_ids) are an error,
+    because they mean the model and the tokenizer do not belong together.
+    """
+
+    def __init__(self, *, n_ids: int = 2) -> None:
+        self.n_ids = n_ids
+
+    def fit(self, X: object, y: object = None) -> "TokenIdCounts":
+        _as_id_matrix(X, self.n_ids)
+        self.n_features_out_ = self.n_ids
+        return self
+
+    def transform(self, X: object) -> sp.csr_matrix:
+        ids = _as_id_matrix(X, self.n_ids)
+        return _rows_to_csr([_real_ids(row) for row in ids.tolist()], self.n_ids)
+
+
+class TokenIdNgrams(BaseEstimator, TransformerMixin):
+    """Sparse id unigrams + bigrams seen in training + position-aware indicator columns.
+
+    Bigrams are learned in `fit` (those in at least `min_df` texts) so the column space stays small.
+    Position columns, all 0/1 so that tf-idf weighting treats them like words: the first and the last
+    real token id (spam opens with "free"/"urgent"/"check" and closes with "stop"/<num>, which a bag of
+    words loses), the number of OOV ids (0, 1, 2, 3+), the number of real tokens in 7 buckets, and
+    whether the text fills every slot (it was probably truncated).
+
+    Column layout: unigrams | bigrams | first id | last id | OOV bucket | length bucket | full.
+    """
+
+    def __init__(self, *, n_ids: int = 2, min_df: int = 2) -> None:
+        self.n_ids = n_ids
+        self.min_df = min_df
+
+    def fit(self, X: object, y: object = None) -> "TokenIdNgrams":
+        ids = _as_id_matrix(X, self.n_ids)
+        documents = Counter(pair for row in ids.tolist() for pair in set(_bigrams(_real_ids(row))))
+        kept = sorted(pair for pair, n in documents.items() if n >= self.min_df)
+        self.bigram_index_: dict[tuple[int, int], int] = {pair: i for i, pair in enumerate(kept)}
+        self.length_ = ids.shape[1]
+        position_columns = 2 * self.n_ids + _N_OOV_BUCKETS + _N_LENGTH_BUCKETS + 1
+        self.n_features_out_ = self.n_ids + len(kept) + position_columns
+        return self
+
+    def transform(self, X: object) -> sp.csr_matrix:
+        ids = _as_id_matrix(X, self.n_ids)
+        return _rows_to_csr([self._row_columns(row) for row in ids.tolist()], self.n_features_out_)
+
+    def _row_columns(self, row: list[int]) -> list[int]:
+        real = _real_ids(row)
+        n_bigrams = len(self.bigram_index_)
+        first_at = self.n_ids + n_bigrams
+        oov_at = first_at + 2 * self.n_ids
+        length_at = oov_at + _N_OOV_BUCKETS
+        columns = list(real)
+        bigram_cols = (self.bigram_index_.get(pair) for pair in _bigrams(real))
+        columns += [self.n_ids + col for col in bigram_cols if col is not None]
+        if real:
+            columns += [first_at + real[0], first_at + self.n_ids + real[-1]]
+        columns.append(oov_at + min(real.count(OOV_ID), _N_OOV_BUCKETS - 1))
+        columns.append(length_at + bisect_right(_LENGTH_EDGES, len(real)))
+        if len(real) >= self.length_:
+            columns.append(length_at + _N_LENGTH_BUCKETS)
+        return columns
+
+
+_N_OOV_BUCKETS = 4
+_LENGTH_EDGES = (1, 5, 10, 15, 20, 25)  # real-token counts: 0, 1-4, 5-9, ..., 25+
+_N_LENGTH_BUCKETS = len(_LENGTH_EDGES) + 1
+
+
+def _bigrams(real: list[int]) -> list[tuple[int, int]]:
+    return list(itertools.pairwise(real))
+
+
+class IdfWeighting(BaseEstimator, TransformerMixin):
+    """Sublinear tf-idf with L2 row norm, like TfidfTransformer but with a lean transform.
+
+    scikit-learn's own transformers validate their input on every call, which alone costs ~0.3 ms per
+    row on the 2-core target; serving predicts one row at a time, so the hot path here is plain numpy.
+    """
+
+    def __init__(self, *, sublinear_tf: bool = True) -> None:
+        self.sublinear_tf = sublinear_tf
+
+    def fit(self, X: sp.spmatrix, y: object = None) -> "IdfWeighting":
+        counts = sp.csr_matrix(X)
+        n_docs = counts.shape[0]
+        doc_freq = np.bincount(counts.indices, minlength=counts.shape[1])
+        self.idf_ = np.log((1.0 + n_docs) / (1.0 + doc_freq)) + 1.0  # smooth idf, as scikit-learn
+        return self
+
+    def transform(self, X: sp.spmatrix) -> sp.csr_matrix:
+        weighted = sp.csr_matrix(X, dtype=np.float64, copy=True)
+        if self.sublinear_tf:
+            np.log(weighted.data, out=weighted.data)
+            weighted.data += 1.0
+        weighted.data *= self.idf_[weighted.indices]
+        norms = np.sqrt(np.add.reduceat(weighted.data**2, weighted.indptr[:-1])) if weighted.nnz else None
+        if norms is not None:
+            row_nnz = np.diff(weighted.indptr)
+            row_norms = np.where(row_nnz > 0, norms, 1.0)  # reduceat repeats a value for empty rows
+            weighted.data /= np.repeat(row_norms, row_nnz)
+        return weighted
+
+
+class LeanLinearClassifier(BaseEstimator, ClassifierMixin):
+    """Binary linear classifier fitted by scikit-learn, predicting with one sparse dot product.
+
+    `loss="log"` fits LogisticRegression, whose probabilities are used as they are; `loss="hinge"`
+    fits LinearSVC and Platt-scales its scores with a sigmoid fitted on 5-fold out-of-fold scores
+    (what CalibratedClassifierCV(method="sigmoid", ensemble=False) does), because an SVM's margin is
+    not a probability.
+    """
+
+    def __init__(
+        self, *, loss: str = "log", C: float = 1.0, class_weight: str | None = None, random_state: int = 42
+    ) -> None:
+        self.loss = loss
+        self.C = C
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def fit(self, X: sp.spmatrix, y: np.ndarray) -> "LeanLinearClassifier":
+        labels = np.asarray(y)
+        self.classes_ = np.unique(labels)
+        if self.classes_.tolist() != [0, 1]:
+            raise ValueError(f"expected labels 0 (ham) and 1 (spam), got {self.classes_.tolist()}")
+        base = self._base_estimator().fit(X, labels)
+        self.coef_ = np.ravel(base.coef_).astype(np.float64)
+        self.intercept_ = float(np.ravel(base.intercept_)[0])
+        self.platt_ = (1.0, 0.0) if self.loss == "log" else self._fit_platt(X, labels)
+        return self
+
+    def _base_estimator(self) -> LogisticRegression | LinearSVC:
+        if self.loss == "log":
+            return LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=5000, random_state=self.random_state
+            )
+        if self.loss == "hinge":
+            return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        raise ValueError(f"loss must be 'log' or 'hinge', got {self.loss!r}")
+
+    def _fit_platt(self, X: sp.spmatrix, labels: np.ndarray) -> tuple[float, float]:
+        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=self.random_state)
+        scores = cross_val_predict(self._base_estimator(), X, labels, cv=folds, method="decision_function")
+        sigmoid = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), labels)
+        return float(sigmoid.coef_[0, 0]), float(sigmoid.intercept_[0])
+
+    def decision_function(self, X: sp.spmatrix) -> np.ndarray:
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def predict_proba(self, X: sp.spmatrix) -> np.ndarray:
+        slope, offset = self.platt_
+        spam = expit(slope * self.decision_function(X) + offset)
+        return np.column_stack([1.0 - spam, spam])
+
+    def predict(self, X: sp.spmatrix) -> np.ndarray:
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)]
+
+
+class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
+    """HistGradientBoostingClassifier for fitting, with its trees packed into arrays for prediction.
+
+    Calling the booster costs ~2 ms per row on the 2-core target (input validation and an OpenMP pool).
+    Instead, every split of every tree is tested at once, and a leaf is reached when each split on its
+    path went its way: two numpy fancy-indexing steps, whatever the depth. `fit` checks that the packed
+    trees reproduce the booster's scores.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        learning_rate: float = 0.1,
+        max_leaf_nodes: int = 15,
+        l2_regularization: float = 0.0,
+        random_state: int = 42,
+    ) -> None:
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.l2_regularization = l2_regularization
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "PackedGradientBoosting":
+        features = np.asarray(X, dtype=np.float64)
+        booster = HistGradientBoostingClassifier(
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            l2_regularization=self.l2_regularization,
+            early_stopping=False,
+            random_state=self.random_state,
+        ).fit(features, y)
+        self.classes_ = booster.classes_
+        self.n_features_in_ = features.shape[1]
+        # TreePredictor.nodes is private but stable across 1.x; the check below guards against changes.
+        _PackedTrees.pack([predictors[0].nodes for predictors in booster._predictors]).store(self)
+        reference = booster.decision_function(features)
+        # The baseline (log-odds of the prior) is what the packed trees miss of the booster's score.
+        self.baseline_ = float(np.mean(reference - self._tree_sum(features)))
+        if not np.allclose(self.decision_function(features), reference, atol=1e-8):
+            raise RuntimeError("packed trees disagree with HistGradientBoostingClassifier")
+        return self
+
+    def _tree_sum(self, features: np.ndarray) -> np.ndarray:
+        values = features[:, self.split_feature_]
+        goes_left = (values <= self.split_threshold_) | (np.isnan(values) & self.split_missing_left_)
+        # One extra always-true column lets short paths be padded to the same length.
+        goes_left = np.column_stack([goes_left, np.ones(len(features), dtype=bool)])
+        reached = (goes_left[:, self.leaf_path_] == self.leaf_direction_).all(axis=2)
+        return reached.astype(np.float64) @ self.leaf_value_
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        features = np.asarray(X, dtype=np.float64)
+        if features.ndim != 2 or features.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected shape (n, {self.n_features_in_}), got {features.shape}")
+        chunks = [self._tree_sum(features[i : i + 512]) for i in range(0, len(features), 512)]
+        return (np.concatenate(chunks) if chunks else np.zeros(0)) + self.baseline_
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        spam = expit(self.decision_function(X))
+        return np.column_stack([1.0 - spam, spam])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)]
+
+
+class _PackedTrees:
+    """Splits and root-to-leaf paths of many trees, as flat arrays (built once per fit)."""
+
+    def __init__(self) -> None:
+        self.feature: list[int] = []
+        self.threshold: list[float] = []
+        self.missing_left: list[bool] = []
+        self.paths: list[list[tuple[int, bool]]] = []
+        self.values: list[float] = []
+
+    @classmethod
+    def pack(cls, trees: list[np.ndarray]) -> "_PackedTrees":
+        packed = cls()
+        for nodes in trees:
+            packed._add_tree(nodes)
+        return packed
+
+    def _add_tree(self, nodes: np.ndarray) -> None:
+        split_of: dict[int, int] = {}
+        stack: list[tuple[int, list[tuple[int, bool]]]] = [(0, [])]
+        while stack:
+            node, path = stack.pop()
+            if nodes["is_leaf"][node]:
+                self.paths.append(path)
+                self.values.append(float(nodes["value"][node]))
+                continue
+            split_of[node] = len(self.feature)
+            self.feature.append(int(nodes["feature_idx"][node]))
+            self.threshold.append(float(nodes["num_threshold"][node]))
+            self.missing_left.append(bool(nodes["missing_go_to_left"][node]))
+            stack.append((int(nodes["left"][node]), [*path, (split_of[node], True)]))
+            stack.append((int(nodes["right"][node]), [*path, (split_of[node], False)]))
+
+    def store(self, model: PackedGradientBoosting) -> None:
+        depth = max(len(path) for path in self.paths)
+        always_true = len(self.feature)
+        padded = [path + [(always_true, True)] * (depth - len(path)) for path in self.paths]
+        model.split_feature_ = np.asarray(self.feature, dtype=np.int64)
+        model.split_threshold_ = np.asarray(self.threshold, dtype=np.float64)
+        model.split_missing_left_ = np.asarray(self.missing_left, dtype=bool)
+        model.leaf_path_ = np.asarray([[split for split, _ in path] for path in padded], dtype=np.int64)
+        model.leaf_direction_ = np.asarray([[left for _, left in path] for path in padded], dtype=bool)
+        model.leaf_value_ = np.asarray(self.values, dtype=np.float64)
+
+
+def _v1_estimator(random_state: int) -> PackedGradientBoosting:
+    return PackedGradientBoosting(
+        max_iter=100, learning_rate=0.1, max_leaf_nodes=15, random_state=random_state
+    )
+
+
+def _v2_estimator(n_ids: int, random_state: int) -> Pipeline:
+    return make_pipeline(
+        TokenIdCounts(n_ids=n_ids),
+        IdfWeighting(),
+        LeanLinearClassifier(loss="log", C=10.0, random_state=random_state),
+    )
+
+
+def _v3_estimator(n_ids: int, random_state: int) -> Pipeline:
+    return make_pipeline(
+        TokenIdNgrams(n_ids=n_ids, min_df=2),
+        IdfWeighting(),
+        LeanLinearClassifier(loss="hinge", C=1.0, random_state=random_state),
+    )
+
+
+def make_estimator(version: str, *, n_ids: int | None = None, random_state: int = 42) -> BaseEstimator:
+    """An unfitted estimator for `version`; v2 and v3 need the tokenizer's `n_ids_`."""
+    if version == "v1":
+        return _v1_estimator(random_state)
+    if version not in {"v2", "v3"}:
+        raise ValueError(f"unknown model version {version!r}; known: v1, v2, v3")
+    if n_ids is None or n_ids < 2:
+        raise ValueError(f"{version} needs n_ids, the fitted tokenizer's n_ids_ (>= 2)")
+    if version == "v2":
+        return _v2_estimator(n_ids, random_state)
+    return _v3_estimator(n_ids, random_state)
+
+
+def single_row_latency(estimator: BaseEstimator, X: np.ndarray, *, n_calls: int = 1000) -> dict[str, float]:
+    """p50/p99/max wall time in µs of `predict_proba` on one row, cycling through the rows of `X`.
+
+    Also reports the p99 of the thread's CPU time, which excludes the time the scheduler gave to
+    other processes: on a shared 2-core machine wall p99 is dominated by such preemption.
+    """
+    rows = [X[i % len(X) : i % len(X) + 1] for i in range(n_calls)]
+    estimator.predict_proba(rows[0])  # warm caches before timing
+    wall = np.empty(n_calls)
+    cpu = np.empty(n_calls)
+    for i, row in enumerate(rows):
+        cpu_start, wall_start = time.thread_time_ns(), time.perf_counter_ns()
+        estimator.predict_proba(row)
+        wall[i], cpu[i] = time.perf_counter_ns() - wall_start, time.thread_time_ns() - cpu_start
+    return {
+        "p50_us": float(np.percentile(wall, 50)) / 1e3,
+        "p99_us": float(np.percentile(wall, 99)) / 1e3,
+        "max_us": float(wall.max()) / 1e3,
+        "cpu_p99_us": float(np.percentile(cpu, 99)) / 1e3,
+        "n_calls": n_calls,
+    }

@@ -1,0 +1,174 @@
+"""The v2 tokenizer: text → a fixed-length vector of integer token ids (DESIGN §3, features v2).
+
+Tokenization
+    `training.features.clean_text` (HTML entities, tags, BOM), optional lowercasing, then tokens are
+    words (letters and digits of any script, with an inner apostrophe such as "don't"), the signs
+    £ $ € and "!". Two shapes are folded into one token each, because their exact values never repeat
+    but their presence is a strong signal: any link becomes `<url>` and any run of 5+ digits (phone
+    numbers, short codes) becomes `<num>`.
+
+Ids
+    0 = PAD, 1 = OOV (a word not in the vocabulary; the 2019 tutorial dropped such words, which made
+    "free prize" and "free <unknown> prize" look alike), words from 2 in order of decreasing training
+    frequency (ties alphabetical, so fitting is deterministic). `vocab_size` bounds the total number of
+    ids including PAD and OOV, so every id is < `n_ids_` <= `vocab_size`. Words seen fewer than
+    `min_count` times in the training texts are left out (they map to OOV).
+
+Length
+    Every text becomes exactly `length` ids: longer ones are cut on the `truncation` side ("post" keeps
+    the beginning), shorter ones filled with PAD on the `padding` side. Empty text gives all PAD.
+
+File format (`tokenizer.json` in the directory given to `save`), UTF-8 JSON::
+
+    {
+      "format": "spamops-sms-tokenizer",
+      "format_version": 1,
+      "params": {"vocab_size": ..., "length": 30, "padding": "post", "truncation": "post",
+                 "lowercase": true, "min_count": ...},
+      "special_ids": {"<pad>": 0, "<oov>": 1},
+      "vocabulary": ["<num>", "i", "you", ...]   # the word with id k is vocabulary[k - 2]
+    }
+
+Readers must reject a `format_version` they do not know.
+"""
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
+
+from training.features import clean_text
+from training.versions import V2_LENGTH
+
+TOKENIZER_FILE = "tokenizer.json"
+FORMAT_NAME = "spamops-sms-tokenizer"
+FORMAT_VERSION = 1
+URL_TOKEN = "<url>"
+NUM_TOKEN = "<num>"
+# Defaults chosen by grouped 5-fold CV on training folds only; evidence in docs/models.md.
+DEFAULT_VOCAB_SIZE = 4000
+DEFAULT_MIN_COUNT = 2
+DEFAULT_PADDING = "post"
+DEFAULT_TRUNCATION = "pre"
+
+_TOKEN = re.compile(r"(?:https?://|www\.)\S+|[^\W_]+(?:'[^\W_]+)?|[£$€!]", re.IGNORECASE)
+_SIDES = ("pre", "post")
+
+
+def tokenize(text: str, *, lowercase: bool = True) -> list[str]:
+    """Split `text` into word tokens, folding links into `<url>` and long digit runs into `<num>`."""
+    cleaned = clean_text(text)
+    if lowercase:
+        cleaned = cleaned.lower()
+    return [_fold(token) for token in _TOKEN.findall(cleaned)]
+
+
+def _fold(token: str) -> str:
+    lowered = token.lower()
+    if lowered.startswith(("http", "www.")):
+        return URL_TOKEN
+    if token.isdigit() and len(token) >= 5:
+        return NUM_TOKEN
+    return token
+
+
+class SmsTokenizer(BaseEstimator, TransformerMixin):
+    """Fixed-length token-id encoder in scikit-learn style; learned state is `vocabulary_`."""
+
+    PAD_ID = 0
+    OOV_ID = 1
+
+    def __init__(
+        self,
+        *,
+        vocab_size: int = DEFAULT_VOCAB_SIZE,
+        length: int = V2_LENGTH,
+        padding: str = DEFAULT_PADDING,
+        truncation: str = DEFAULT_TRUNCATION,
+        lowercase: bool = True,
+        min_count: int = DEFAULT_MIN_COUNT,
+    ) -> None:
+        self.vocab_size = vocab_size
+        self.length = length
+        self.padding = padding
+        self.truncation = truncation
+        self.lowercase = lowercase
+        self.min_count = min_count
+
+    def _check_params(self) -> None:
+        if self.padding not in _SIDES or self.truncation not in _SIDES:
+            raise ValueError(f"padding and truncation must be one of {_SIDES}")
+        if self.length < 1 or self.min_count < 1:
+            raise ValueError("length and min_count must be at least 1")
+        if self.vocab_size < 2:
+            raise ValueError("vocab_size counts PAD and OOV, so it must be at least 2")
+
+    def fit(self, texts: Iterable[str], y: object = None) -> "SmsTokenizer":
+        """Learn the vocabulary from `texts` (the training split only)."""
+        self._check_params()
+        counts = Counter(token for text in texts for token in tokenize(text, lowercase=self.lowercase))
+        kept = [(word, n) for word, n in counts.items() if n >= self.min_count]
+        kept.sort(key=lambda item: (-item[1], item[0]))  # frequency first, ties alphabetical
+        words = [word for word, _ in kept[: self.vocab_size - 2]]
+        self.vocabulary_: dict[str, int] = {word: index + 2 for index, word in enumerate(words)}
+        return self
+
+    @property
+    def n_ids_(self) -> int:
+        """Number of valid ids (max id + 1); ids run from 0 to n_ids_ - 1."""
+        return len(self._fitted_vocabulary()) + 2
+
+    def _fitted_vocabulary(self) -> dict[str, int]:
+        if not hasattr(self, "vocabulary_"):
+            raise NotFittedError("SmsTokenizer is not fitted; call fit() on the training texts first")
+        return self.vocabulary_
+
+    def encode(self, text: str) -> list[int]:
+        """The `length` token ids of one text."""
+        vocabulary = self._fitted_vocabulary()
+        ids = [vocabulary.get(token, self.OOV_ID) for token in tokenize(text, lowercase=self.lowercase)]
+        if len(ids) > self.length:
+            ids = ids[: self.length] if self.truncation == "post" else ids[-self.length :]
+        filler = [self.PAD_ID] * (self.length - len(ids))
+        return ids + filler if self.padding == "post" else filler + ids
+
+    def transform(self, texts: Iterable[str]) -> np.ndarray:
+        """int64 array of shape (n, length)."""
+        rows = [self.encode(text) for text in texts]
+        return np.asarray(rows, dtype=np.int64).reshape(len(rows), self.length)
+
+    def save(self, directory: Path) -> None:
+        """Write `tokenizer.json` (format in the module docstring) into `directory`."""
+        vocabulary = self._fitted_vocabulary()
+        document = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "params": self.get_params(),
+            "special_ids": {"<pad>": self.PAD_ID, "<oov>": self.OOV_ID},
+            "vocabulary": sorted(vocabulary, key=vocabulary.__getitem__),
+        }
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(document, ensure_ascii=False, indent=1)
+        (directory / TOKENIZER_FILE).write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "SmsTokenizer":
+        """Read a tokenizer written by `save`, refusing other formats or versions."""
+        path = Path(directory) / TOKENIZER_FILE
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if document.get("format") != FORMAT_NAME or document.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{path} is not a {FORMAT_NAME} file of format version {FORMAT_VERSION}")
+        tokenizer = cls(**document["params"])
+        tokenizer.vocabulary_ = {word: index + 2 for index, word in enumerate(document["vocabulary"])}
+        return tokenizer
+
+
+def fit_tokenizer(texts: Sequence[str]) -> SmsTokenizer:
+    """Fit a tokenizer with the chosen defaults on `texts` (pass the training split only)."""
+    return SmsTokenizer().fit(texts)
