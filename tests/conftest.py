@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.platform"]
+pytest_plugins = ["tests.fixtures.platform", "tests.fixtures.cassandra"]

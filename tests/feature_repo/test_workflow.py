@@ -10,6 +10,7 @@ import pytest
 from feast import FeatureStore
 from feast.data_source import PushMode
 
+from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import MATERIALIZE_2019_END, MATERIALIZE_START, apply_repo, copy_feature_repo
 from training.features import V1_FEATURE_NAMES, v1_features
 from training.offline_sources import (
@@ -34,10 +35,20 @@ EARLY = datetime(2019, 3, 1, tzinfo=UTC)
 LATE = datetime(2019, 9, 1, tzinfo=UTC)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("cassandra", marks=pytest.mark.cassandra)])
+def online_store_yaml(request: pytest.FixtureRequest) -> str | None:
+    """None for the embedded default; the rendered Cassandra profile for the emulator (or CASSANDRA_HOSTS)."""
+    if request.param == "sqlite":
+        return None
+    endpoint = request.getfixturevalue("cassandra_endpoint")
+    keyspace = fresh_keyspace(request.getfixturevalue("cassandra_session"))
+    return render_cassandra_yaml(endpoint, keyspace)
+
+
 @pytest.fixture
-def small_store(tmp_path: Path) -> FeatureStore:
+def small_store(tmp_path: Path, online_store_yaml: str | None) -> FeatureStore:
     """sms1 has two v1 rows: one in March with its own text, one in September with a shouted text."""
-    repo = copy_feature_repo(tmp_path / "feature_repo")
+    repo = copy_feature_repo(tmp_path / "feature_repo", fs_yaml_text=online_store_yaml)
     shouted = RAW.assign(text=RAW["text"].str.upper())
     write_parquet(pd.concat([v1_frame(RAW, EARLY), v1_frame(shouted.iloc[:1], LATE)]), repo / V1_SOURCE_PATH)
     write_parquet(labels_frame(RAW, EARLY), repo / LABELS_SOURCE_PATH)
