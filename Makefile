@@ -12,7 +12,7 @@ MATERIALIZED := feature_repo/data/.materialized
 MODELS := models/model1_2019/metadata.json models/model2_2020/metadata.json models/model3_2021/metadata.json
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup data tokenizer sources apply materialize models up down test lint bench clean
+.PHONY: setup browser data tokenizer sources apply materialize models up down test lint bench clean lock
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -60,7 +60,11 @@ up: $(MATERIALIZED) $(MODELS)
 down:
 	$(PY) scripts/launch.py down
 
-test: $(VENV)/.installed
+# Debian's chromium + chromedriver for the web client's browser test (skips the install when present).
+browser:
+	bash scripts/install_browser.sh
+
+test: $(VENV)/.installed browser
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
@@ -70,5 +74,8 @@ bench: up
 	$(PY) scripts/bench_serving.py --endpoint text_to_prediction
 	$(PY) scripts/bench_serving.py --endpoint sms_to_prediction
 
+lock:
+	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+
 clean: down
-	rm -rf raw_data/raw_dataset.csv feature_repo/data/* models/*/ $(RUN)
+	rm -rf raw_data/raw_dataset.csv feature_repo/data/* feature_repo/data/.materialized models/model*/ $(RUN)

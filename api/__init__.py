@@ -1,0 +1,1 @@
+"""spamops HTTP services: one FastAPI app per package, plus `common` shared by all of them."""

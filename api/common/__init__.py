@@ -1,0 +1,1 @@
+"""Shared by every service: settings base, domain errors, logging, metrics, HTTP client, storage."""

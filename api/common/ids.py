@@ -1,0 +1,47 @@
+"""Time-based UUIDs (version 1) with a random node, as DESIGN §3 asks: never the host's MAC address."""
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+# 100-ns ticks between the UUID epoch (1582-10-15) and the Unix epoch.
+_UUID_EPOCH_OFFSET = 0x01B21DD213814000
+# Random per-process node with the multicast bit set, marking it as "not a MAC" (RFC 9562 §6.10).
+_NODE = secrets.randbits(48) | (1 << 40)
+
+
+def time_uuid(at: datetime | None = None) -> uuid.UUID:
+    """A version-1 UUID; without `at` it is "now" and strictly increasing within this process."""
+    if at is None:
+        return uuid.uuid1(node=_NODE)
+    ticks = int(at.timestamp() * 10_000_000) + _UUID_EPOCH_OFFSET
+    clock_seq = secrets.randbits(14)
+    return uuid.UUID(
+        fields=(
+            ticks & 0xFFFFFFFF,
+            (ticks >> 32) & 0xFFFF,
+            ((ticks >> 48) & 0x0FFF) | 0x1000,
+            ((clock_seq >> 8) & 0x3F) | 0x80,
+            clock_seq & 0xFF,
+            _NODE,
+        )
+    )
+
+
+def uuid_ticks(value: uuid.UUID) -> int:
+    """100-ns ticks since the Unix epoch, for ordering and range queries."""
+    if value.version != 1:
+        raise ValueError(f"{value} is not a time-based (version 1) UUID")
+    return value.time - _UUID_EPOCH_OFFSET
+
+
+def uuid_datetime(value: uuid.UUID) -> datetime:
+    """The UTC time encoded in a version-1 UUID (microsecond precision)."""
+    return datetime.fromtimestamp(uuid_ticks(value) // 10 / 1_000_000, tz=UTC)
+
+
+def datetime_ticks(at: datetime) -> int:
+    """100-ns ticks since the Unix epoch for an aware datetime (naive means UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return int(at.timestamp() * 10_000_000)

@@ -1,0 +1,56 @@
+"""Settings every service shares; each service subclasses `BaseServiceSettings` once."""
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RUN_DIR = PROJECT_ROOT / ".run"
+
+
+def split_csv(value: Any) -> Any:
+    """Turn "a, b,,c" into ["a", "b", "c"]; leave lists alone (env values arrive as strings)."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return value
+
+
+class BaseServiceSettings(BaseSettings):
+    """Environment (and `.env`) driven; field names map to upper-case variables, e.g. LOGS_FRACTION."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Share of requests that get a detailed access-log line; errors are always logged.
+    logs_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
+
+    storage_backend: Literal["sqlite", "cassandra"] = "sqlite"
+    sqlite_path: Path = RUN_DIR / "spamops.db"
+
+    cassandra_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cassandra_port: int = Field(default=9042, ge=1, le=65535)
+    cassandra_keyspace: str = Field(default="spamops", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
+    cassandra_local_dc: str = "datacenter1"
+    cassandra_request_timeout: float = Field(default=5.0, gt=0)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("cassandra_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        return split_csv(value)
+
+    @model_validator(mode="after")
+    def _cassandra_needs_hosts(self) -> "BaseServiceSettings":
+        if self.storage_backend == "cassandra" and not self.cassandra_hosts:
+            raise ValueError(
+                "STORAGE_BACKEND=cassandra needs CASSANDRA_HOSTS (comma-separated, e.g. 10.0.0.1,10.0.0.2)"
+            )
+        return self

@@ -1,0 +1,152 @@
+"""Model-serving app: `uvicorn api.model_serving.main:app --port 8000`.
+
+Models, stores and the Feast FeatureStore are created once in the lifespan; a model that fails to
+load (unknown version, missing artifact, hash mismatch) stops start-up with the reason.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.common.errors import register_error_handlers
+from api.common.logging import configure_logging
+from api.common.metrics import make_metrics_router
+from api.common.middleware import ObservabilityMiddleware
+from api.common.storage import Stores, make_stores
+from api.common.write_behind import WriteBehind
+from api.model_serving.cache import LayeredPredictionCache
+from api.model_serving.feature_reader import FeastFeatureReader, FeatureReader
+from api.model_serving.models import SpamModel
+from api.model_serving.registry import load_models
+from api.model_serving.router_factory import make_model_router
+from api.model_serving.schemas import Health, Readiness
+from api.model_serving.service import CallRecorder
+from api.model_serving.settings import ModelServingSettings, get_settings
+
+SERVICE = "model_serving"
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: ModelServingSettings | None = None,
+    *,
+    models: Sequence[SpamModel] | None = None,
+    stores: Stores | None = None,
+    feature_reader: FeatureReader | None = None,
+) -> FastAPI:
+    """Build the app. Tests may inject models/stores/reader; injected objects are not closed here."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        routes_before = list(app.router.routes)
+        own_stores = stores is None
+        own_reader = feature_reader is None
+        loaded = (
+            list(models)
+            if models is not None
+            else await run_in_threadpool(load_models, settings.spam_model_versions, settings.models_dir)
+        )
+        app.state.stores = make_stores(settings) if own_stores else stores
+        app.state.feature_reader = (
+            FeastFeatureReader(settings.feature_repo_path, fs_yaml_file=settings.feast_yaml_path)
+            if own_reader
+            else feature_reader
+        )
+        app.state.models = {model.version: model for model in loaded}
+        app.state.prediction_cache = LayeredPredictionCache(
+            app.state.stores.prediction_cache,
+            ttl_seconds=settings.cache_ttl_seconds,
+            memory_size=settings.memory_cache_size,
+        )
+        writer = WriteBehind(SERVICE)
+        app.state.call_recorder = CallRecorder(app.state.prediction_cache, app.state.stores.call_log, writer)
+        # Routers close over loaded models, so they are added here; removed again at shutdown.
+        for model in loaded:
+            app.include_router(make_model_router(model))
+        logger.info("serving", extra={"versions": list(app.state.models)})
+        try:
+            yield
+        finally:
+            app.router.routes[:] = routes_before
+            writer.close()  # drains queued writes before the stores close
+            if own_reader:
+                app.state.feature_reader.close()
+            if own_stores:
+                app.state.stores.close()
+
+    app = FastAPI(
+        title="spamops model serving", version="1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+    )
+    app.state.models = {}
+    app.state.settings = settings
+    app.add_middleware(ObservabilityMiddleware, service=SERVICE, logs_fraction=settings.logs_fraction)
+    register_error_handlers(app)
+    app.add_exception_handler(StarletteHTTPException, _not_found_handler)
+    app.include_router(make_metrics_router())
+    _add_health_routes(app)
+    return app
+
+
+async def _not_found_handler(request: Request, exc: Exception) -> Response:
+    """Routing 404s under /model/ say which versions exist instead of a bare "Not Found"."""
+    assert isinstance(exc, StarletteHTTPException)
+    parts = request.url.path.strip("/").split("/")
+    if exc.status_code != 404 or exc.detail != "Not Found" or parts[0] != "model" or len(parts) < 2:
+        return await http_exception_handler(request, exc)
+    served = list(request.app.state.models)
+    version = parts[1]
+    if version not in served:
+        detail = f"unknown model version {version!r}; serving: {', '.join(served) or 'none'}"
+    else:
+        detail = f"model {version} has no endpoint {'/'.join(parts[2:])!r}"
+    return JSONResponse(status_code=404, content={"detail": detail})
+
+
+def _readiness_checks(app: FastAPI) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    settings: ModelServingSettings = app.state.settings
+    missing = [v for v in settings.spam_model_versions if v not in app.state.models]
+    checks["models"] = f"missing {', '.join(missing)}" if missing else "ok"
+    for name, probe in (("stores", _ping_stores), ("feature_store", _ping_features)):
+        try:
+            probe(app)
+            checks[name] = "ok"
+        except Exception as exc:
+            logger.warning("readiness check failed", extra={"check": name, "error": repr(exc)})
+            checks[name] = f"failed: {type(exc).__name__}"
+    return checks
+
+
+def _ping_stores(app: FastAPI) -> None:
+    app.state.stores.ping()
+
+
+def _ping_features(app: FastAPI) -> None:
+    for model in app.state.models.values():
+        app.state.feature_reader.ping(model.feature_view, model.feature_names[0])
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/health", tags=["ops"])
+    async def health() -> Health:
+        return Health(status="ok")
+
+    @app.get("/ready", tags=["ops"], responses={503: {"description": "a dependency is not ready"}})
+    async def ready(request: Request) -> Response:
+        if not hasattr(request.app.state, "stores"):
+            return JSONResponse(status_code=503, content={"detail": "starting up"})
+        checks = await run_in_threadpool(_readiness_checks, request.app)
+        if all(value == "ok" for value in checks.values()):
+            return JSONResponse(Readiness(status="ready", checks=checks).model_dump())
+        return JSONResponse(status_code=503, content={"detail": "not ready", "checks": checks})
+
+
+app = create_app()

@@ -1,0 +1,12 @@
+"""Model-serving metrics (HTTP and cache metrics are shared, in api.common.metrics)."""
+
+from prometheus_client import Histogram
+
+from api.common.metrics import LATENCY_BUCKETS
+
+PREDICT_LATENCY = Histogram(
+    "spamops_model_predict_duration_seconds",
+    "predict_proba latency by model version and call kind (single row or batch)",
+    ["version", "kind"],
+    buckets=LATENCY_BUCKETS,
+)

@@ -1,0 +1,61 @@
+"""Model-serving settings: one class, read from the environment and `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from api.common.settings import BaseServiceSettings, split_csv
+from api.model_serving.registry import MODEL_REGISTRY, unknown_version_message
+from training.versions import FEATURE_REPO_DIR, MODELS_DIR
+
+MAX_TEXT_LENGTH = 5_000  # characters; longer than any SMS or comment in the data by far
+MAX_BATCH_SIZE = 256
+
+
+class ModelServingSettings(BaseServiceSettings):
+    # SPAM_MODEL_VERSIONS="v1, v2,v3": order kept, blanks and duplicates dropped.
+    spam_model_versions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["v1", "v2", "v3"])
+    models_dir: Path = MODELS_DIR
+    feature_repo_path: Path = FEATURE_REPO_DIR
+    # e.g. FEAST_FS_YAML_FILE=feature_store.cassandra.yaml (relative to feature_repo_path) for Cassandra.
+    feast_fs_yaml_file: Path | None = None
+
+    cache_ttl_seconds: int = Field(default=3600, ge=1)
+    # In-process LRU in front of the persisted cache: a hit costs a dict lookup, no thread hop.
+    memory_cache_size: int = Field(default=10_000, ge=0)
+    max_text_length: int = Field(default=MAX_TEXT_LENGTH, ge=1)
+    max_batch_size: int = Field(default=MAX_BATCH_SIZE, ge=1)
+    # Bodies above this get a 413 before parsing; a full batch of maximal texts is ~1.3 MB.
+    max_body_bytes: int = Field(default=4_000_000, ge=1024)
+    call_log_window_seconds: int = Field(default=3600, ge=1)
+    call_log_max_limit: int = Field(default=100, ge=1)
+
+    @field_validator("spam_model_versions", mode="before")
+    @classmethod
+    def _split_versions(cls, value: Any) -> Any:
+        return split_csv(value)
+
+    @field_validator("spam_model_versions")
+    @classmethod
+    def _known_versions(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"SPAM_MODEL_VERSIONS is empty; known versions: {', '.join(MODEL_REGISTRY)}")
+        for version in value:
+            if version not in MODEL_REGISTRY:
+                raise ValueError(f"SPAM_MODEL_VERSIONS: {unknown_version_message(version)}")
+        return list(dict.fromkeys(value))
+
+    @property
+    def feast_yaml_path(self) -> Path | None:
+        if self.feast_fs_yaml_file is None:
+            return None
+        path = self.feast_fs_yaml_file
+        return path if path.is_absolute() else self.feature_repo_path / path
+
+
+@lru_cache
+def get_settings() -> ModelServingSettings:
+    return ModelServingSettings()

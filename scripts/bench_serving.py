@@ -1,0 +1,267 @@
+"""Benchmark the model-serving API from a separate load-generator process (DESIGN §9).
+
+HTTP mode (the server must already run, e.g. `uvicorn api.model_serving.main:app --port 8000`):
+    python scripts/bench_serving.py --endpoint text_to_prediction --requests 5000 --concurrency 16
+    python scripts/bench_serving.py --endpoint sms_to_prediction --concurrency 1 --requests 2000
+In-process inference mode (single-row predict_proba per version, no HTTP):
+    python scripts/bench_serving.py --inference --requests 2000
+
+Texts and ids come from the dev CSV, cycled in order, so requests vary; `--cache skip` (default)
+sends skip_cache=true so cache hits do not hide the model's cost. Prints one JSON object per
+run and a markdown table (for docs/benchmarks.md). Exit status 1 if any request failed.
+"""
+
+import argparse
+import asyncio
+import csv
+import json
+import math
+import shlex
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))  # run as a plain script from anywhere
+
+DEFAULT_DATA = Path("/work/shared/data/sms_spam_dev.csv")
+ENDPOINTS = ("text_to_prediction", "sms_to_prediction", "text_to_features")
+Body = tuple[str, bytes]  # (path, JSON body)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8000", help="model-serving base URL")
+    parser.add_argument("--versions", default="v1,v2,v3", help="comma-separated versions; requests rotate")
+    parser.add_argument("--endpoint", choices=ENDPOINTS, default="text_to_prediction")
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests (per version: --inference)")
+    parser.add_argument("--warmup", type=int, default=300, help="unmeasured requests first")
+    parser.add_argument("--concurrency", type=int, default=1, help="concurrent keep-alive connections")
+    parser.add_argument("--cache", choices=("skip", "use"), default="skip", help="send skip_cache true/false")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="see RawConnection")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="CSV with sms_id,text columns")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
+    parser.add_argument("--inference", action="store_true", help="time predict_proba in-process instead")
+    parser.add_argument("--models-dir", type=Path, default=None, help="--inference: artifacts directory")
+    return parser.parse_args(argv)
+
+
+def load_rows(path: Path) -> list[tuple[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [(row["sms_id"], row["text"]) for row in csv.DictReader(handle) if row["text"].strip()]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
+
+
+def summarise(latencies: list[float], *, elapsed: float, errors: int, extra: dict[str, Any]) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        **extra,
+        "count": len(latencies),
+        "errors": errors,
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 3) if ordered else None,
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 3) if ordered else None,
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 3) if ordered else None,
+        "throughput_rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else None,
+    }
+
+
+def request_bodies(args: argparse.Namespace, rows: list[tuple[str, str]]) -> list[Body]:
+    """Rotate over versions and cycle through the CSV rows."""
+    versions = [v.strip() for v in args.versions.split(",") if v.strip()]
+    skip = args.cache == "skip"
+    bodies: list[Body] = []
+    for i in range(args.warmup + args.requests):
+        sms_id, text = rows[i % len(rows)]
+        payload = {"sms_id": sms_id} if args.endpoint == "sms_to_prediction" else {"text": text}
+        path = f"/model/{versions[i % len(versions)]}/{args.endpoint}"
+        bodies.append((path, json.dumps({**payload, "skip_cache": skip}).encode()))
+    return bodies
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive client: pre-encoded requests, Content-Length responses.
+
+    On 2 cores the generator competes with the server for CPU, and httpx spends several times
+    more CPU per request than this; `--client httpx` is there to cross-check.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, url: str) -> "RawConnection":
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
+        return cls(reader, writer, parts.netloc)
+
+    async def post(self, path: str, body: bytes) -> int:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"X-Caller-Id: bench\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.writer.write(head.encode() + body)
+        response_head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in response_head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        await self.reader.readexactly(length)
+        return int(response_head[9:12])
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class RawClient:
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url, self.timeout = url, timeout
+
+    async def worker(self, queue: Iterator[Body], record: "Recorder") -> None:
+        connection = await RawConnection.open(self.url)
+        try:
+            for path, body in queue:  # shared iterator: each request is sent exactly once
+                started = time.perf_counter()
+                try:
+                    status = str(await asyncio.wait_for(connection.post(path, body), self.timeout))
+                except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+                    status = type(exc).__name__
+                    connection.close()
+                    connection = await RawConnection.open(self.url)
+                record(status, time.perf_counter() - started)
+        finally:
+            connection.close()
+
+
+class HttpxClient:
+    def __init__(self, url: str, timeout: float, concurrency: int) -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        headers = {"content-type": "application/json", "x-caller-id": "bench"}
+        self.client = httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, headers=headers)
+        self.errors = (httpx.HTTPError,)
+
+    async def worker(self, queue: Iterator[Body], record: "Recorder") -> None:
+        for path, body in queue:
+            started = time.perf_counter()
+            try:
+                status = str((await self.client.post(path, content=body)).status_code)
+            except self.errors as exc:
+                status = type(exc).__name__
+            record(status, time.perf_counter() - started)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter[str] = Counter()
+        self.measuring = False
+
+    def __call__(self, status: str, elapsed: float) -> None:
+        if self.measuring:
+            self.statuses[status] += 1
+            self.latencies.append(elapsed if status == "200" else math.nan)
+
+
+async def wait_until_healthy(url: str, timeout: float) -> None:
+    """The server may still be loading models: poll /health instead of counting connect errors."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=url, timeout=2.0) as client:
+        while True:
+            try:
+                if (await client.get("/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} did not become healthy within {timeout:.0f} s")
+            await asyncio.sleep(0.2)
+
+
+async def run_http(args: argparse.Namespace) -> dict[str, Any]:
+    bodies = request_bodies(args, load_rows(args.data))
+    await wait_until_healthy(args.url, 60.0)
+    client = (
+        RawClient(args.url, args.timeout)
+        if args.client == "raw"
+        else HttpxClient(args.url, args.timeout, args.concurrency)
+    )
+    record = Recorder()
+    warmup = iter(bodies[: args.warmup])
+    await asyncio.gather(*(client.worker(warmup, record) for _ in range(args.concurrency)))
+    record.measuring = True
+    measured = iter(bodies[args.warmup :])
+    started = time.perf_counter()
+    await asyncio.gather(*(client.worker(measured, record) for _ in range(args.concurrency)))
+    elapsed = time.perf_counter() - started
+    good = [x for x in record.latencies if not math.isnan(x)]
+    extra = {
+        "mode": "http",
+        "client": args.client,
+        "endpoint": args.endpoint,
+        "versions": args.versions,
+        "concurrency": args.concurrency,
+        "cache": args.cache,
+        "statuses": dict(record.statuses),
+    }
+    return summarise(good, elapsed=elapsed, errors=len(record.latencies) - len(good), extra=extra)
+
+
+def run_inference(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from api.model_serving.registry import load_models
+    from training.versions import MODELS_DIR
+
+    texts = [text for _, text in load_rows(args.data)]
+    versions = [v.strip() for v in args.versions.split(",") if v.strip()]
+    results = []
+    for model in load_models(versions, args.models_dir or MODELS_DIR):
+        rows = [model.text_to_features(texts[i % len(texts)]) for i in range(args.warmup + args.requests)]
+        latencies = []
+        for i, row in enumerate(rows):
+            started = time.perf_counter()
+            model.features_to_predictions([row])
+            if i >= args.warmup:
+                latencies.append(time.perf_counter() - started)
+        results.append(
+            summarise(
+                latencies, elapsed=sum(latencies), errors=0, extra={"mode": "inference", "version": model.version}
+            )
+        )
+    return results
+
+
+def markdown_row(result: dict[str, Any], command: str) -> str:
+    what = result.get("endpoint") or f"predict_proba {result.get('version')}"
+    return (
+        f"| {what} | {result.get('versions', result.get('version'))} | {result.get('concurrency', 1)} "
+        f"| {result.get('cache', '-')} | {result['p50_ms']} | {result['p99_ms']} | {result['throughput_rps']} "
+        f"| {result['errors']} | `{command}` |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = "python scripts/bench_serving.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    results = run_inference(args) if args.inference else [asyncio.run(run_http(args))]
+    for result in results:
+        result["command"] = command
+        print(json.dumps(result))
+    print("| what | versions | concurrency | cache | p50 ms | p99 ms | req/s | errors | command |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for result in results:
+        print(markdown_row(result, command))
+    return 1 if any(r["errors"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
