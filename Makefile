@@ -54,8 +54,14 @@ models/model2_2020/metadata.json: $(REGISTRY) $(TOKENIZER) notebooks/train_model
 models/model3_2021/metadata.json: $(REGISTRY) $(TOKENIZER) notebooks/train_model_3_2021.ipynb
 	$(PY) scripts/run_notebook.py notebooks/train_model_3_2021.ipynb
 
-up: $(MATERIALIZED) $(MODELS)
+# A local .env with a fresh random API key; never overwrites an existing one.
+.env: | .env.example
+	sed "s/^SPAMOPS_API_KEY=$$/SPAMOPS_API_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(24))')/" .env.example > $@
+
+up: .env $(MATERIALIZED) $(MODELS)
+	$(PY) scripts/init_user_data.py
 	$(PY) scripts/launch.py up
+	$(PY) scripts/backfill_features.py fiona max
 
 down:
 	$(PY) scripts/launch.py down
@@ -75,7 +81,7 @@ bench: up
 	$(PY) scripts/bench_serving.py --endpoint sms_to_prediction
 
 lock:
-	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
+	(echo "# Full pinned dependency tree: pip freeze of a venv built from requirements.txt (make lock)."; $(VENV)/bin/pip freeze --exclude-editable) > requirements.lock
 
 clean: down
 	rm -rf raw_data/raw_dataset.csv feature_repo/data/* feature_repo/data/.materialized models/model*/ $(RUN)

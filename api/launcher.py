@@ -69,6 +69,14 @@ def wait_healthy(service: Service, timeout: float = 60.0, process: subprocess.Po
     raise TimeoutError(f"{service.name} did not become healthy on port {service.port} within {timeout:.0f} s")
 
 
+def _reap(pid: int) -> None:
+    """Collect our own exited child, so that it stops answering signal 0 as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child (started by an earlier `launch.py up`): its parent reaps it
+
+
 def stop_pid(pid: int, timeout: float = 10.0) -> None:
     """SIGTERM the process group, then SIGKILL what is left after `timeout`."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 2.0)):
@@ -78,6 +86,7 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
+            _reap(pid)
             try:
                 os.killpg(pid, 0)
             except ProcessLookupError:

@@ -1,6 +1,7 @@
 """Run the platform on this machine: `up` starts every service in the background, `down` stops them.
 
-    python scripts/launch.py up        # feast serve :6566, model serving :8000 (and the other services)
+    python scripts/launch.py up        # feast serve :6566, model serving :8000, user data :8111,
+                                       # inbox :8222, feature proxy :8999, web client :8080
     python scripts/launch.py status
     python scripts/launch.py down
 Logs and pid files go to .run/.
@@ -19,6 +20,10 @@ def platform_services() -> list[Service]:
     return [
         feature_server(FEATURE_REPO_DIR),
         uvicorn_service("model_serving", "api.model_serving.main:app", 8000),
+        uvicorn_service("user_data", "api.user_data.main:app", 8111),
+        uvicorn_service("inbox", "api.inbox.main:app", 8222),
+        uvicorn_service("feature_proxy", "api.feature_proxy.main:app", 8999),
+        uvicorn_service("web", "api.web.main:app", 8080),
     ]
 
 

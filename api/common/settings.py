@@ -1,5 +1,6 @@
 """Settings every service shares; each service subclasses `BaseServiceSettings` once."""
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -8,6 +9,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = PROJECT_ROOT / ".run"
+# The web client's origins (api/web serves the inbox page on :8080), which calls the APIs directly.
+DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 
 
 def split_csv(value: Any) -> Any:
@@ -17,6 +21,22 @@ def split_csv(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [str(item).strip() for item in value if str(item).strip()]
     return value
+
+
+def parse_origins(value: object) -> object:
+    """Settings helper: "http://a:8080, http://b/" → ["http://a:8080", "http://b"].
+
+    A trailing slash is dropped because browsers send the Origin header without one and
+    the middleware compares strings exactly; anything that is not scheme://host[:port] or "*" is refused.
+    """
+    items = split_csv(value)
+    if not isinstance(items, list):
+        return items
+    origins = [item.rstrip("/") for item in items]
+    bad = [origin for origin in origins if origin != "*" and not _ORIGIN.match(origin)]
+    if bad:
+        raise ValueError(f"CORS_ORIGINS entries must look like http://host:port or '*', got {', '.join(bad)}")
+    return list(dict.fromkeys(origins))
 
 
 class BaseServiceSettings(BaseSettings):
@@ -37,6 +57,9 @@ class BaseServiceSettings(BaseSettings):
     cassandra_local_dc: str = "datacenter1"
     cassandra_request_timeout: float = Field(default=5.0, gt=0)
 
+    # Browser origins allowed to call this service (the inbox page); empty means no CORS headers.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: Any) -> Any:
@@ -46,6 +69,11 @@ class BaseServiceSettings(BaseSettings):
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         return split_csv(value)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        return parse_origins(value)
 
     @model_validator(mode="after")
     def _cassandra_needs_hosts(self) -> "BaseServiceSettings":

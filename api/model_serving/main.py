@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.common.cors import add_cors
 from api.common.errors import register_error_handlers
 from api.common.logging import configure_logging
 from api.common.metrics import make_metrics_router
@@ -89,6 +90,7 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(ObservabilityMiddleware, service=SERVICE, logs_fraction=settings.logs_fraction)
     register_error_handlers(app)
+    add_cors(app, settings.cors_origins)  # last, so it is outermost
     app.add_exception_handler(StarletteHTTPException, _not_found_handler)
     app.include_router(make_metrics_router())
     _add_health_routes(app)

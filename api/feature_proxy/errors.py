@@ -1,0 +1,23 @@
+"""The proxy's own domain errors; `api.common.errors.register_error_handlers` maps them by status code."""
+
+from api.common.errors import DomainError
+
+
+class FeatureServiceRefused(DomainError):
+    """The request names something the proxy does not serve (a label service, raw features)."""
+
+    status_code = 403
+
+
+class UpstreamTimeout(DomainError):
+    """The feature server accepted the connection but did not answer within the budget."""
+
+    status_code = 504
+
+
+class UpstreamRejected(DomainError):
+    """The feature server answered 4xx: its status is passed through, with its message as the detail."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code

@@ -1,0 +1,36 @@
+"""`POST /get-online-features`: Feast's route, narrowed to allow-listed, label-free feature services."""
+
+from fastapi import APIRouter, Depends, Response
+
+from api.feature_proxy.deps import FeatureServerClientDep, SettingsDep, refuse_raw_feature_lists
+from api.feature_proxy.errors import FeatureServiceRefused
+from api.feature_proxy.schemas import OnlineFeaturesRequest
+from api.feature_proxy.upstream import ONLINE_FEATURES_PATH, fetch_online_features
+
+router = APIRouter(tags=["features"])
+
+ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
+    403: {"description": "the feature service is not allow-listed, or raw features were named"},
+    502: {"description": "the feature server is unreachable or failed"},
+    504: {"description": "the feature server timed out"},
+}
+
+
+@router.post(
+    ONLINE_FEATURES_PATH,
+    dependencies=[Depends(refuse_raw_feature_lists)],
+    responses=ERROR_RESPONSES,
+    response_class=Response,
+)
+async def get_online_features(
+    payload: OnlineFeaturesRequest, settings: SettingsDep, client: FeatureServerClientDep
+) -> Response:
+    """Forward to the feature server; its JSON answer (metadata, results) comes back byte for byte."""
+    allowed = settings.proxy_allowed_feature_services
+    if payload.feature_service not in allowed:
+        raise FeatureServiceRefused(
+            f"feature service {payload.feature_service!r} is not served; allowed: {', '.join(allowed)}"
+        )
+    # Forward the validated model, not the raw bytes: only the keys checked above ever reach Feast.
+    content = await fetch_online_features(client, payload.model_dump())
+    return Response(content=content, media_type="application/json")

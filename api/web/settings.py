@@ -1,0 +1,47 @@
+"""Web-client settings: where the page's scripts find the services, and which architecture they use."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from api.common.settings import BaseServiceSettings
+
+URL_PATTERN = r"^https?://[^/\s]+/?$"
+
+
+class WebSettings(BaseServiceSettings):
+    # Seen by the browser, so they must be reachable from where the page runs, not just from this server.
+    user_data_url: str = Field(default="http://127.0.0.1:8111", pattern=URL_PATTERN)
+    model_serving_url: str = Field(default="http://127.0.0.1:8000", pattern=URL_PATTERN)
+    feature_proxy_url: str = Field(default="http://127.0.0.1:8999", pattern=URL_PATTERN)
+    # I: the page sends the text (text_to_prediction). II: it reads stored features through the proxy
+    # (features_to_prediction), and falls back to I when they are missing or the proxy fails.
+    web_architecture: Literal["I", "II"] = "I"
+    web_model_version: str = Field(default="v3", pattern=r"^v[0-9]{1,3}$")
+    # Architecture II reads the v2 token ids, the inputs of models v2 and v3.
+    web_feature_service: str = "sms_features_2"
+    web_feature_name: str = "features"
+    # Per-call budget in the browser (AbortController); a fallback still fits in a few seconds.
+    web_fetch_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
+
+    @field_validator("user_data_url", "model_serving_url", "feature_proxy_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("web_architecture", mode="before")
+    @classmethod
+    def _upper_architecture(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _architecture_fits_model(self) -> "WebSettings":
+        if self.web_architecture == "II" and self.web_model_version == "v1":
+            raise ValueError("WEB_ARCHITECTURE=II reads v2 token ids; set WEB_MODEL_VERSION to v2 or v3")
+        return self
+
+
+@lru_cache
+def get_settings() -> WebSettings:
+    return WebSettings()

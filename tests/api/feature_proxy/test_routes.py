@@ -1,0 +1,204 @@
+"""The proxy's contract over a fake upstream: what is forwarded, what is refused, how failures map."""
+
+import json
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.feature_proxy.schemas import MAX_ENTITY_KEYS, MAX_ENTITY_ROWS
+from tests.api.feature_proxy.conftest import WEB_ORIGIN, FakeFeatureServer
+
+PATH = "/get-online-features"
+GOOD = {"feature_service": "sms_features_2", "entities": {"sms_id": ["sms1"]}}
+
+
+def feast_error(status: int, message: str) -> httpx.Response:
+    # What `feast serve` sends for a FeastError: a JSON *string* holding {module, class, message}.
+    detail = json.dumps({"module": "feast.errors", "class": "SomeFeastError", "message": message})
+    return httpx.Response(status, json=detail)
+
+
+def raise_(exc: Exception) -> httpx.Response:
+    raise exc
+
+
+def test_get_online_features_allowed_service_forwards_body_and_returns_upstream_json(
+    client: TestClient, upstream: FakeFeatureServer
+) -> None:
+    response = client.post(PATH, json=GOOD)
+    assert response.status_code == 200
+    assert response.json()["results"][1]["values"] == [[5, 6, 7]]
+    [forwarded] = upstream.requests
+    assert forwarded.url.path == PATH
+    assert json.loads(forwarded.content) == {**GOOD, "full_feature_names": False}
+
+
+@pytest.mark.parametrize("service", ["labeled_sms_1", "labeled_sms_2", "sms_labels", "SMS_FEATURES_2", "other"])
+def test_get_online_features_service_not_allowed_returns_403(
+    client: TestClient, upstream: FakeFeatureServer, service: str
+) -> None:
+    response = client.post(PATH, json={**GOOD, "feature_service": service})
+    assert response.status_code == 403
+    assert "is not served" in response.json()["detail"]
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"features": ["sms_labels:label"], "entities": {"sms_id": ["sms1"]}},
+        {**GOOD, "features": ["sms_features2:features"]},
+        {"features": "sms_labels:label"},  # refused even when the rest would not validate
+    ],
+)
+def test_get_online_features_raw_feature_list_returns_403(
+    client: TestClient, upstream: FakeFeatureServer, body: dict[str, object]
+) -> None:
+    response = client.post(PATH, json=body)
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("raw feature lists are not served")
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"entities": {"sms_id": ["sms1"]}},  # no feature_service
+        {"feature_service": "sms_features_2"},  # no entities
+        {**GOOD, "entities": {}},
+        {**GOOD, "entities": {"sms_id": []}},
+        {**GOOD, "entities": {"sms_id": ["a"] * (MAX_ENTITY_ROWS + 1)}},
+        {**GOOD, "entities": {f"k{i}": ["a"] for i in range(MAX_ENTITY_KEYS + 1)}},
+        {**GOOD, "entities": {"sms_id": ["a", "b"], "other_id": ["c"]}},  # rows do not line up
+        {**GOOD, "entities": {"sms id; drop": ["a"]}},
+        {**GOOD, "entities": {"sms_id": [1.5]}},
+        {**GOOD, "entities": {"sms_id": [True]}},
+        {**GOOD, "entities": {"sms_id": ["x" * 201]}},
+        {**GOOD, "include_feature_view_version_metadata": True},  # unknown keys are not forwarded
+        ["not", "an", "object"],
+    ],
+)
+def test_get_online_features_invalid_body_returns_422(
+    client: TestClient, upstream: FakeFeatureServer, body: object
+) -> None:
+    response = client.post(PATH, json=body)
+    assert response.status_code == 422, response.text
+    assert upstream.requests == []
+
+
+def test_get_online_features_malformed_json_returns_422(client: TestClient) -> None:
+    response = client.post(PATH, content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_get_online_features_oversized_body_returns_413(client: TestClient) -> None:
+    response = client.post(PATH, content=b" " * 200_000, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_get_online_features_integer_entities_and_full_names_are_forwarded(
+    client: TestClient, upstream: FakeFeatureServer
+) -> None:
+    body = {"feature_service": "sms_features_1", "entities": {"user_id": [7, 8]}, "full_feature_names": True}
+    assert client.post(PATH, json=body).status_code == 200
+    assert json.loads(upstream.requests[0].content) == body
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "detail"),
+    [
+        (lambda r: raise_(httpx.ConnectError("refused", request=r)), 502, "feature server is unreachable"),
+        (lambda r: raise_(httpx.RemoteProtocolError("closed", request=r)), 502, "feature server is unreachable"),
+        (lambda r: httpx.Response(500, json="boom"), 502, "feature server answered 500"),
+        (lambda r: httpx.Response(503, text="overloaded"), 502, "feature server answered 503"),
+        (lambda r: raise_(httpx.ReadTimeout("slow", request=r)), 504, "feature server timed out"),
+        (lambda r: raise_(httpx.ConnectTimeout("slow", request=r)), 504, "feature server timed out"),
+        (lambda r: raise_(httpx.PoolTimeout("busy", request=r)), 504, "feature server timed out"),
+    ],
+    ids=["connect-error", "protocol-error", "500", "503", "read-timeout", "connect-timeout", "pool-timeout"],
+)
+def test_get_online_features_upstream_failure_maps_to_gateway_error(
+    client: TestClient, upstream: FakeFeatureServer, failure: object, status: int, detail: str
+) -> None:
+    upstream.handler = failure  # type: ignore[assignment]
+    response = client.post(PATH, json=GOOD)
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "detail"),
+    [
+        (feast_error(404, "Feature service sms_features_2 does not exist"), 404, "does not exist"),
+        (httpx.Response(422, json={"detail": [{"msg": "bad entity"}]}), 422, "bad entity"),
+        (httpx.Response(401, json={"detail": "no token"}), 401, "no token"),
+        (httpx.Response(400, text="plain words"), 400, "plain words"),
+        (httpx.Response(409, content=b""), 409, "status 409"),
+    ],
+    ids=["feast-404", "fastapi-422", "401", "text-400", "empty-409"],
+)
+def test_get_online_features_upstream_4xx_passes_status_with_json_detail(
+    client: TestClient, upstream: FakeFeatureServer, reply: httpx.Response, status: int, detail: str
+) -> None:
+    upstream.handler = lambda _request: reply
+    response = client.post(PATH, json=GOOD)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["detail"].startswith("feature server: ")
+    assert detail in response.json()["detail"]
+
+
+def test_get_online_features_preflight_from_allowed_origin_is_answered(client: TestClient) -> None:
+    headers = {
+        "Origin": WEB_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    response = client.options(PATH, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == WEB_ORIGIN
+
+
+def test_get_online_features_cors_headers_on_success_and_error(client: TestClient, upstream: FakeFeatureServer) -> None:
+    ok = client.post(PATH, json=GOOD, headers={"Origin": WEB_ORIGIN})
+    upstream.handler = lambda r: raise_(httpx.ReadTimeout("slow", request=r))
+    failed = client.post(PATH, json=GOOD, headers={"Origin": WEB_ORIGIN})
+    refused = client.post(PATH, json={**GOOD, "feature_service": "labeled_sms_1"}, headers={"Origin": WEB_ORIGIN})
+    for response in (ok, failed, refused):
+        assert response.headers["access-control-allow-origin"] == WEB_ORIGIN
+
+
+def test_get_online_features_other_origin_gets_no_cors_headers(client: TestClient) -> None:
+    response = client.post(PATH, json=GOOD, headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in response.headers
+    preflight = client.options(PATH, headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 400
+
+
+def test_health_returns_ok(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_ready_upstream_healthy_returns_200(client: TestClient) -> None:
+    response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"feature_server": "ok"}}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [lambda r: httpx.Response(503), lambda r: raise_(httpx.ConnectError("refused", request=r))],
+    ids=["503", "connect-error"],
+)
+def test_ready_upstream_down_returns_503(client: TestClient, upstream: FakeFeatureServer, failure: object) -> None:
+    upstream.handler = failure  # type: ignore[assignment]
+    response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"feature_server": "failed"}
+
+
+def test_metrics_counts_forwarded_requests(client: TestClient) -> None:
+    client.post(PATH, json=GOOD)
+    body = client.get("/metrics").text
+    assert 'spamops_http_requests_total{route="/get-online-features",service="feature_proxy",status="200"}' in body

@@ -1,0 +1,111 @@
+"""docker-compose.yml cannot run here (no Docker engine), so its wiring is checked against the code:
+every service's command, port and environment variables must match what the code reads."""
+
+import ast
+import importlib
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from training.versions import PROJECT_ROOT
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+APPS = {
+    "model-serving": ("api.model_serving.main", "api.model_serving.settings:ModelServingSettings", 8000),
+    "user-data": ("api.user_data.main", "api.user_data.settings:UserDataSettings", 8111),
+    "inbox": ("api.inbox.main", "api.inbox.settings:InboxSettings", 8222),
+    "feature-proxy": ("api.feature_proxy.main", "api.feature_proxy.settings:FeatureProxySettings", 8999),
+    "web": ("api.web.main", "api.web.settings:WebSettings", 8080),
+}
+CASSANDRA_YAML_VARS = set(re.findall(r"\$\{(\w+)\}", (PROJECT_ROOT / "feature_repo/feature_store.cassandra.yaml").read_text()))
+
+
+def _settings_class(path: str) -> type[BaseSettings]:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _env_names(settings: type[BaseSettings]) -> set[str]:
+    return {name.upper() for name in settings.model_fields}
+
+
+def _defines_app(module: str) -> bool:
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None, f"{module} does not exist"
+    tree = ast.parse(Path(spec.origin).read_text())
+    return any(
+        isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "app" for t in node.targets)
+        for node in tree.body
+    )
+
+
+@pytest.mark.parametrize("service", sorted(APPS))
+def test_compose_app_command_runs_an_existing_app_on_its_port(service: str) -> None:
+    module, _, port = APPS[service]
+    command = SERVICES[service]["command"]
+    assert command[:2] == ["uvicorn", f"{module}:app"]
+    assert _defines_app(module)
+    assert command[command.index("--port") + 1] == str(port)
+    assert f"{port}:{port}" in SERVICES[service]["ports"]
+
+
+@pytest.mark.parametrize("service", sorted(APPS))
+def test_compose_app_environment_is_read_by_its_settings(service: str) -> None:
+    _, settings_path, _ = APPS[service]
+    settings = _settings_class(settings_path)
+    environment = set(SERVICES[service]["environment"])
+    assert environment <= _env_names(settings), f"unknown variables: {environment - _env_names(settings)}"
+    required = {name.upper() for name, field in settings.model_fields.items() if field.is_required()}
+    assert required <= environment, f"{service} misses required settings {required - environment}"
+
+
+def test_compose_feature_server_is_feast_serve_on_the_cassandra_profile() -> None:
+    command = SERVICES["feature-server"]["command"]
+    assert command[:5] == ["feast", "-c", "feature_repo", "-f", "feature_repo/feature_store.cassandra.yaml"]
+    assert "serve" in command and "--no-access-log" in command
+    assert command[command.index("--port") + 1] == "6566"
+    assert CASSANDRA_YAML_VARS <= set(SERVICES["feature-server"]["environment"])
+
+
+def test_compose_init_bootstraps_cassandra_and_feast_in_order() -> None:
+    script = SERVICES["init"]["command"][-1]
+    steps = ["scripts/init_cassandra.py", "apply", "materialize 2009", "materialize-incremental", "run_notebook.py"]
+    positions = [script.index(step) for step in steps]
+    assert positions == sorted(positions)
+    for line in script.splitlines():
+        if line.startswith("python scripts/"):
+            assert (PROJECT_ROOT / line.split()[1]).exists(), line
+    assert CASSANDRA_YAML_VARS <= set(SERVICES["init"]["environment"])
+    assert SERVICES["init"]["depends_on"]["cassandra"]["condition"] == "service_healthy"
+
+
+def test_compose_cassandra_has_a_healthcheck_and_the_local_dc() -> None:
+    cassandra = SERVICES["cassandra"]
+    assert cassandra["image"].startswith("cassandra:5")
+    assert "healthcheck" in cassandra
+    assert cassandra["environment"]["CASSANDRA_DC"] == SERVICES["model-serving"]["environment"]["CASSANDRA_LOCAL_DC"]
+
+
+def test_compose_inbox_reaches_its_upstreams_by_service_name() -> None:
+    environment = SERVICES["inbox"]["environment"]
+    assert environment["USER_DATA_URL"] == "http://user-data:8111"
+    assert environment["MODEL_SERVING_URL"] == "http://model-serving:8000"
+    assert environment["FEATURE_SERVER_URL"] == "http://feature-server:6566"
+
+
+def _documented_variables() -> set[str]:
+    lines = (PROJECT_ROOT / ".env.example").read_text().splitlines()
+    return {line.lstrip("# ").split("=")[0] for line in lines if re.match(r"^#? ?[A-Z][A-Z0-9_]+=", line)}
+
+
+def test_env_example_documents_every_setting() -> None:
+    settings = [_settings_class(path) for _, path, _ in APPS.values()]
+    settings.append(_settings_class("training.settings:TrainingSettings"))
+    names = set().union(*(_env_names(cls) for cls in settings[:-1]))
+    names |= {f"SPAMOPS_{name.upper()}" for name in settings[-1].model_fields}
+    assert names <= _documented_variables(), f"undocumented: {sorted(names - _documented_variables())}"
