@@ -5,6 +5,7 @@ demo and the tests start the services the same way. Each process writes its log 
 and its pid to `<run_dir>/NAME.pid`; it runs in its own session so `down` can stop its children too.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -71,10 +72,9 @@ def wait_healthy(service: Service, timeout: float = 60.0, process: subprocess.Po
 
 def _reap(pid: int) -> None:
     """Collect our own exited child, so that it stops answering signal 0 as a zombie."""
-    try:
+    # Not our child (started by an earlier `launch.py up`)? Then its own parent reaps it.
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass  # not our child (started by an earlier `launch.py up`): its parent reaps it
 
 
 def stop_pid(pid: int, timeout: float = 10.0) -> None:

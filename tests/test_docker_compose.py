@@ -22,7 +22,8 @@ APPS = {
     "feature-proxy": ("api.feature_proxy.main", "api.feature_proxy.settings:FeatureProxySettings", 8999),
     "web": ("api.web.main", "api.web.settings:WebSettings", 8080),
 }
-CASSANDRA_YAML_VARS = set(re.findall(r"\$\{(\w+)\}", (PROJECT_ROOT / "feature_repo/feature_store.cassandra.yaml").read_text()))
+CASSANDRA_YAML = (PROJECT_ROOT / "feature_repo/feature_store.cassandra.yaml").read_text()
+CASSANDRA_YAML_VARS = set(re.findall(r"\$\{(\w+)\}", CASSANDRA_YAML))
 
 
 def _settings_class(path: str) -> type[BaseSettings]:
@@ -69,7 +70,7 @@ def test_compose_feature_server_is_feast_serve_on_the_cassandra_profile() -> Non
     assert command[:5] == ["feast", "-c", "feature_repo", "-f", "feature_repo/feature_store.cassandra.yaml"]
     assert "serve" in command and "--no-access-log" in command
     assert command[command.index("--port") + 1] == "6566"
-    assert CASSANDRA_YAML_VARS <= set(SERVICES["feature-server"]["environment"])
+    assert set(SERVICES["feature-server"]["environment"]) >= CASSANDRA_YAML_VARS
 
 
 def test_compose_init_bootstraps_cassandra_and_feast_in_order() -> None:
@@ -80,7 +81,7 @@ def test_compose_init_bootstraps_cassandra_and_feast_in_order() -> None:
     for line in script.splitlines():
         if line.startswith("python scripts/"):
             assert (PROJECT_ROOT / line.split()[1]).exists(), line
-    assert CASSANDRA_YAML_VARS <= set(SERVICES["init"]["environment"])
+    assert set(SERVICES["init"]["environment"]) >= CASSANDRA_YAML_VARS
     assert SERVICES["init"]["depends_on"]["cassandra"]["condition"] == "service_healthy"
 
 

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +56,11 @@ class BaseServiceSettings(BaseSettings):
     cassandra_keyspace: str = Field(default="spamops", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
     cassandra_local_dc: str = "datacenter1"
     cassandra_request_timeout: float = Field(default=5.0, gt=0)
+    # DataStax Astra DB: the secure connect bundle replaces hosts; username/password are the token's
+    # client id and secret (or "token" and the AstraCS token).
+    cassandra_secure_bundle_path: Path | None = None
+    cassandra_username: str | None = None
+    cassandra_password: SecretStr | None = None
 
     # Browser origins allowed to call this service (the inbox page); empty means no CORS headers.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
@@ -77,8 +82,9 @@ class BaseServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _cassandra_needs_hosts(self) -> "BaseServiceSettings":
-        if self.storage_backend == "cassandra" and not self.cassandra_hosts:
+        if self.storage_backend == "cassandra" and not (self.cassandra_hosts or self.cassandra_secure_bundle_path):
             raise ValueError(
                 "STORAGE_BACKEND=cassandra needs CASSANDRA_HOSTS (comma-separated, e.g. 10.0.0.1,10.0.0.2)"
+                " or, for Astra DB, CASSANDRA_SECURE_BUNDLE_PATH"
             )
         return self

@@ -20,7 +20,7 @@ REQUIRED_KEYS = {
 def test_notebook_writes_artifact_with_metadata(built_platform: BuiltPlatform, version: str) -> None:
     directory = VERSIONS[version].model_dir(built_platform.models_dir)
     metadata = json.loads((directory / "metadata.json").read_text())
-    assert REQUIRED_KEYS <= metadata.keys()
+    assert metadata.keys() >= REQUIRED_KEYS
     assert metadata["version"] == version
     assert metadata["feature_service"] == VERSIONS[version].training_feature_service
     assert metadata["label_legend"] == {"0": "ham", "1": "spam"}

@@ -8,13 +8,15 @@ One Cluster and Session per process, prepared statements created once, partition
 import json
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.util import min_uuid_from_time
 
 from api.common.settings import BaseServiceSettings
-from api.common.storage import CacheKey, CallLogEntry, Stores
+from api.common.storage import CacheKey, CallLogEntry, StoredSms, Stores
 
 PROTOCOL_VERSION = 4
 CALL_LOG_TTL_SECONDS = 3600
@@ -37,19 +39,26 @@ TABLES = (
 
 
 def connect(settings: BaseServiceSettings) -> Cluster:
-    """A Cluster with the DESIGN's policy: token-aware over DC-aware round robin, v4, no compression."""
+    """A Cluster with the DESIGN's policy: token-aware over DC-aware round robin, v4, no compression.
+
+    With CASSANDRA_SECURE_BUNDLE_PATH it connects to Astra DB through the bundle instead of hosts.
+    """
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=settings.cassandra_local_dc)),
         request_timeout=settings.cassandra_request_timeout,
     )
-    return Cluster(
-        contact_points=settings.cassandra_hosts,
-        port=settings.cassandra_port,
-        protocol_version=PROTOCOL_VERSION,
-        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-        compression=False,
-        connect_timeout=settings.cassandra_request_timeout,
-    )
+    options: dict[str, Any] = {
+        "protocol_version": PROTOCOL_VERSION,
+        "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
+        "compression": False,
+        "connect_timeout": settings.cassandra_request_timeout,
+    }
+    if settings.cassandra_username and settings.cassandra_password:
+        password = settings.cassandra_password.get_secret_value()
+        options["auth_provider"] = PlainTextAuthProvider(settings.cassandra_username, password)
+    if settings.cassandra_secure_bundle_path:
+        return Cluster(cloud={"secure_connect_bundle": str(settings.cassandra_secure_bundle_path)}, **options)
+    return Cluster(contact_points=settings.cassandra_hosts, port=settings.cassandra_port, **options)
 
 
 def create_schema(session: Session, keyspace: str, *, replication_factor: int = 1, local_dc: str | None = None) -> None:
@@ -127,10 +136,41 @@ class CassandraCallLog:
         ]
 
 
+class CassandraSmsStore:
+    """`smss_by_users`: one partition per user, clustered newest first, so every read is one slice."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        columns = "SELECT sms_id, sender_id, sms_text FROM smss_by_users"
+        self._insert = session.prepare(
+            "INSERT INTO smss_by_users (user_id, sms_id, sender_id, sms_text) VALUES (?, ?, ?, ?)"
+        )
+        self._get = session.prepare(f"{columns} WHERE user_id = ? AND sms_id = ?")
+        self._newest = session.prepare(f"{columns} WHERE user_id = ? LIMIT ?")
+        self._older = session.prepare(f"{columns} WHERE user_id = ? AND sms_id < ? LIMIT ?")
+
+    def add(self, user_id: str, sms: StoredSms) -> None:
+        self.session.execute(self._insert, (user_id, sms.sms_id, sms.sender_id, sms.sms_text))
+
+    def get(self, user_id: str, sms_id: UUID) -> StoredSms | None:
+        row = self.session.execute(self._get, (user_id, sms_id)).one()
+        return None if row is None else StoredSms(sms_id=row.sms_id, sender_id=row.sender_id, sms_text=row.sms_text)
+
+    def list(self, user_id: str, *, limit: int, before: UUID | None = None) -> "list[StoredSms]":
+        if limit < 1:
+            return []
+        if before is None:
+            rows = self.session.execute(self._newest, (user_id, limit))
+        else:
+            rows = self.session.execute(self._older, (user_id, before, limit))
+        return [StoredSms(sms_id=row.sms_id, sender_id=row.sender_id, sms_text=row.sms_text) for row in rows]
+
+
 def make_cassandra_stores(settings: BaseServiceSettings) -> Stores:
     backend = CassandraBackend(settings)
     return Stores(
         prediction_cache=CassandraPredictionCache(backend.session),
         call_log=CassandraCallLog(backend.session),
         backend=backend,
+        sms=CassandraSmsStore(backend.session),
     )

@@ -1,0 +1,1 @@
+"""Inbox service (:8222): receives messages, stores them via user-data and pushes their v2 features."""

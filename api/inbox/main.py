@@ -1,0 +1,95 @@
+"""Inbox app: `uvicorn api.inbox.main:app --port 8222`.
+
+The shared HTTP client, the offline appender (flusher thread) and the push retrier (task) are
+created once in the lifespan; at shutdown the retrier stops first, then the appender writes its
+last rows, then the client closes.
+"""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.common.errors import register_error_handlers
+from api.common.http import make_http_client
+from api.common.logging import configure_logging
+from api.common.metrics import make_metrics_router
+from api.common.middleware import ObservabilityMiddleware
+from api.common.offline_append import OfflineAppender, v2_source_dir
+from api.inbox.metrics import OFFLINE_PENDING
+from api.inbox.pipeline import InboxPipeline
+from api.inbox.push_batcher import PushBatcher
+from api.inbox.retrier import PushRetrier
+from api.inbox.routes import router
+from api.inbox.schemas import Health, Readiness
+from api.inbox.settings import InboxSettings, get_settings
+from api.inbox.upstreams import Upstreams
+
+SERVICE = "inbox"
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: InboxSettings | None = None, *, client: httpx.AsyncClient | None = None) -> FastAPI:
+    """Build the app. Tests may inject an httpx client (e.g. over MockTransport); it is not closed here."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        http = client or make_http_client(
+            timeout_seconds=settings.upstream_timeout_seconds,
+            connect_timeout_seconds=settings.upstream_connect_timeout_seconds,
+        )
+        appender = OfflineAppender(
+            v2_source_dir(settings.feature_repo_path),
+            flush_interval=settings.offline_flush_seconds,
+            max_rows=settings.offline_flush_rows,
+        ).start()
+        upstreams = Upstreams(http, settings)
+        batcher = PushBatcher(lambda rows: upstreams.push_online(rows, attempts=settings.push_attempts),
+                              max_rows=settings.push_batch_rows)
+        retrier = PushRetrier(upstreams, batcher, appender, initial_delay=settings.retry_initial_seconds,
+                              max_delay=settings.retry_max_seconds, batch_size=settings.push_batch_rows)
+        retrier.start()
+        app.state.appender, app.state.retrier = appender, retrier
+        app.state.pipeline = InboxPipeline(upstreams, batcher, retrier, appender)
+        logger.info("serving", extra={"feature_server": settings.feature_server_url,
+                                      "offline_dir": str(appender.directory)})
+        try:
+            yield
+        finally:
+            await retrier.close()
+            appender.close()
+            if client is None:
+                await http.aclose()
+
+    app = FastAPI(title="spamops inbox", version="1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes)
+    app.state.settings = settings
+    app.add_middleware(ObservabilityMiddleware, service=SERVICE, logs_fraction=settings.logs_fraction)
+    register_error_handlers(app)
+    app.include_router(router)
+    app.include_router(make_metrics_router())
+    _add_health_routes(app)
+    return app
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/health", tags=["ops"])
+    async def health() -> Health:
+        return Health(status="ok")
+
+    @app.get("/ready", tags=["ops"], responses={503: {"description": "starting up"}})
+    async def ready(request: Request) -> Response:
+        # Upstreams being down does not make the inbox unready: it still stores and queues (202).
+        if not hasattr(request.app.state, "pipeline"):
+            return JSONResponse(status_code=503, content={"detail": "starting up"})
+        state = request.app.state
+        OFFLINE_PENDING.set(state.appender.pending)
+        checks = {"retry_queue": f"{len(state.retrier)} queued", "offline_pending": f"{state.appender.pending} rows"}
+        return JSONResponse(Readiness(status="ready", checks=checks).model_dump())
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""User-data service (:8111): users' inboxes of SMS messages."""

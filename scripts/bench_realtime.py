@@ -1,0 +1,167 @@
+"""Benchmark the real-time path from a separate load-generator process (DESIGN §9).
+
+Needs the platform running on loopback (feast serve, model serving, user-data, inbox), e.g.:
+    SPAMOPS_API_KEY=... python scripts/bench_realtime.py --requests 300 --concurrency 1
+    SPAMOPS_API_KEY=... python scripts/bench_realtime.py --requests 1000 --concurrency 16
+
+Latency: each client POSTs a message to the inbox, then polls `feast serve` /get-online-features
+until the message's v2 features are PRESENT; the time from sending the POST until the first read
+that finds them is one sample (p50/p99 over all samples), and the POST alone is timed too.
+Throughput: messages per second over the whole run. Requests are bounded (--requests <= 20000)
+and only loopback URLs are accepted. Prints one JSON object and a markdown table. Exit status 1 if
+any message failed or never appeared online.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_REQUESTS = 20_000
+TEXTS = (
+    "WINNER!! You have been selected to receive a £900 prize reward! Call 09061701461 to claim",
+    "Are we still on for lunch today?",
+    "URGENT! Your mobile number has won a 2,000 bonus caller prize. Call 09058094455 now",
+    "Running 10 mins late, save me a seat",
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inbox-url", default="http://127.0.0.1:8222")
+    parser.add_argument("--feature-server-url", default="http://127.0.0.1:6566")
+    parser.add_argument("--api-key", default=os.environ.get("SPAMOPS_API_KEY"), help="default: $SPAMOPS_API_KEY")
+    parser.add_argument("--requests", type=int, default=300, help=f"measured messages (at most {MAX_REQUESTS})")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured messages first")
+    parser.add_argument("--concurrency", type=int, default=1, help="concurrent clients")
+    parser.add_argument("--recipient", default="bench", help="user id the messages are sent to")
+    parser.add_argument("--poll-interval", type=float, default=0.001, help="seconds between online reads")
+    parser.add_argument("--deadline", type=float, default=30.0, help="give up on a message after this many seconds")
+    args = parser.parse_args(argv)
+    if not args.api_key:
+        parser.error("an API key is needed: --api-key or SPAMOPS_API_KEY")
+    if not 1 <= args.requests <= MAX_REQUESTS or not 1 <= args.concurrency <= 256 or args.warmup < 0:
+        parser.error(f"--requests must be 1..{MAX_REQUESTS}, --concurrency 1..256, --warmup >= 0")
+    for url in (args.inbox_url, args.feature_server_url):
+        if urlsplit(url).hostname not in LOOPBACK:
+            parser.error(f"{url}: only loopback URLs are allowed")
+    return args
+
+
+@dataclass
+class Results:
+    visible_ms: list[float] = field(default_factory=list)
+    post_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    never_online: int = 0
+    transport_errors: int = 0
+
+
+async def is_online(client: httpx.AsyncClient, url: str, sms_id: str) -> bool:
+    body = {"features": ["sms_features2:features"], "entities": {"sms_id": [sms_id]}}
+    response = await client.post(url + "/get-online-features", json=body)
+    data = response.json()
+    index = data["metadata"]["feature_names"].index("features")
+    return data["results"][index]["statuses"][0] == "PRESENT"
+
+
+async def one_message(client: httpx.AsyncClient, args: argparse.Namespace, i: int, results: Results | None) -> None:
+    body = {"recipient_id": args.recipient, "sender_id": f"bench-{i}", "sms_text": f"{TEXTS[i % len(TEXTS)]} #{i}"}
+    started = time.perf_counter()
+    response = await client.post(args.inbox_url + "/sms", json=body, headers={"X-API-Key": args.api_key})
+    posted = time.perf_counter()
+    if results is not None:
+        results.statuses[response.status_code] += 1
+        results.post_ms.append((posted - started) * 1000)
+    if response.status_code not in (201, 202):
+        return
+    sms_id = response.json()["sms_id"]
+    while not await is_online(client, args.feature_server_url, sms_id):
+        if time.perf_counter() - started > args.deadline:
+            if results is not None:
+                results.never_online += 1
+            return
+        await asyncio.sleep(args.poll_interval)
+    if results is not None:
+        results.visible_ms.append((time.perf_counter() - started) * 1000)
+
+
+async def run(args: argparse.Namespace) -> tuple[Results, float]:
+    limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=args.concurrency * 2)
+    async with httpx.AsyncClient(timeout=args.deadline, limits=limits) as client:
+        for i in range(args.warmup):
+            await one_message(client, args, -1 - i, None)
+        results = Results()
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(args.requests):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            while not queue.empty():
+                try:
+                    await one_message(client, args, queue.get_nowait(), results)
+                except httpx.HTTPError as exc:  # counted and reported, not fatal to the run
+                    results.transport_errors += 1
+                    print(f"transport error: {exc!r}", file=sys.stderr)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        return results, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else float("nan")
+
+
+def report(args: argparse.Namespace, results: Results, elapsed: float, command: str) -> dict:
+    return {
+        "benchmark": "inbox POST until features readable online (feast serve)",
+        "command": command,
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "statuses": {str(k): v for k, v in sorted(results.statuses.items())},
+        "never_online": results.never_online,
+        "transport_errors": results.transport_errors,
+        "visible_p50_ms": round(percentile(results.visible_ms, 0.50), 2),
+        "visible_p99_ms": round(percentile(results.visible_ms, 0.99), 2),
+        "post_p50_ms": round(percentile(results.post_ms, 0.50), 2),
+        "post_p99_ms": round(percentile(results.post_ms, 0.99), 2),
+        "throughput_msgs_per_s": round(args.requests / elapsed, 1),
+    }
+
+
+def markdown(row: dict) -> str:
+    return (
+        "| concurrency | requests | POST→online p50 | p99 | POST p50 | p99 | msgs/s | statuses | command |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        f"| {row['concurrency']} | {row['requests']} | {row['visible_p50_ms']} ms | {row['visible_p99_ms']} ms "
+        f"| {row['post_p50_ms']} ms | {row['post_p99_ms']} ms | {row['throughput_msgs_per_s']} "
+        f"| {row['statuses']} | `{row['command']}` |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    results, elapsed = asyncio.run(run(args))
+    command = "python scripts/bench_realtime.py " + shlex.join(a for a in (argv or sys.argv[1:]) if a != args.api_key)
+    row = report(args, results, elapsed, command)
+    print(json.dumps(row))
+    print(markdown(row))
+    failed = sum(v for k, v in results.statuses.items() if k not in (201, 202)) + results.never_online
+    failed += results.transport_errors
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

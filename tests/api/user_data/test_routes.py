@@ -1,0 +1,143 @@
+"""User-data routes: store, read, page, validate, authorise."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from api.common.ids import time_uuid
+from api.user_data.settings import MAX_TEXT_LENGTH, UserDataSettings
+from tests.api.user_data.conftest import AUTH
+
+
+def _post(client: TestClient, user: str = "fiona", text: str = "hello", **extra: object) -> dict:
+    response = client.post(f"/sms/{user}", json={"sender_id": "max", "sms_text": text, **extra}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_create_sms_returns_201_with_time_uuid(client: TestClient) -> None:
+    body = _post(client)
+    assert body["successful"] is True and body["msg"] == "stored"
+    sms_id = uuid.UUID(body["sms_id"])
+    assert sms_id.version == 1
+    assert sms_id.node & (1 << 40), "the node must be random (multicast bit), not a MAC address"
+
+
+def test_get_sms_returns_stored_message_with_utc_time(client: TestClient) -> None:
+    before = datetime.now(UTC)
+    sms_id = _post(client, text="Ünïcødé £5 !")["sms_id"]
+    response = client.get(f"/sms/fiona/{sms_id}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["sms_text"] == "Ünïcødé £5 !" and body["sender_id"] == "max" and body["user_id"] == "fiona"
+    received = datetime.fromisoformat(body["received_at"])
+    assert received.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=1) <= received <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_get_sms_malformed_uuid_returns_422_json(client: TestClient) -> None:
+    response = client.get("/sms/fiona/not-a-uuid")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "sms_id"]
+
+
+def test_get_sms_random_uuid_returns_422(client: TestClient) -> None:
+    assert client.get(f"/sms/fiona/{uuid.uuid4()}").status_code == 422
+
+
+def test_get_sms_unknown_returns_404_json(client: TestClient) -> None:
+    response = client.get(f"/sms/fiona/{time_uuid()}")
+    assert response.status_code == 404
+    assert "no message" in response.json()["detail"]
+
+
+def test_get_sms_of_another_user_returns_404(client: TestClient) -> None:
+    sms_id = _post(client, user="fiona")["sms_id"]
+    assert client.get(f"/sms/max/{sms_id}").status_code == 404
+
+
+def test_list_sms_is_newest_first_and_pages_with_cursor(client: TestClient) -> None:
+    ids = [_post(client, text=f"message {i}")["sms_id"] for i in range(5)]
+    first = client.get("/sms/fiona").json()  # default page size 3 in these settings
+    assert [item["sms_id"] for item in first["items"]] == ids[::-1][:3]
+    assert first["next_before"] == ids[2]
+    second = client.get("/sms/fiona", params={"before": first["next_before"]}).json()
+    assert [item["sms_id"] for item in second["items"]] == [ids[1], ids[0]]
+    assert second["next_before"] is None
+
+
+def test_list_sms_exact_page_has_no_next_cursor(client: TestClient) -> None:
+    for i in range(2):
+        _post(client, text=f"m{i}")
+    assert client.get("/sms/fiona", params={"limit": 2}).json()["next_before"] is None
+
+
+def test_list_sms_unknown_user_is_empty(client: TestClient) -> None:
+    assert client.get("/sms/nobody").json() == {"items": [], "next_before": None}
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"before": "nope"}, {"before": str(uuid.uuid4())}])
+def test_list_sms_bad_paging_returns_422(client: TestClient, params: dict) -> None:
+    assert client.get("/sms/fiona", params=params).status_code == 422
+
+
+def test_list_sms_limit_100_is_allowed(client: TestClient) -> None:
+    assert client.get("/sms/fiona", params={"limit": 100}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"sender_id": "max", "sms_text": ""},
+        {"sender_id": "max", "sms_text": "   \n"},
+        {"sender_id": "max", "sms_text": "x" * (MAX_TEXT_LENGTH + 1)},
+        {"sender_id": "", "sms_text": "hi"},
+        {"sender_id": "  ", "sms_text": "hi"},
+        {"sender_id": "m" * 129, "sms_text": "hi"},
+        {"sms_text": "hi"},
+        {"sender_id": "max", "sms_text": "hi", "sms_id": str(uuid.uuid4())},
+    ],
+)
+def test_create_sms_invalid_body_returns_422(client: TestClient, body: dict) -> None:
+    assert client.post("/sms/fiona", json=body, headers=AUTH).status_code == 422
+
+
+def test_create_sms_max_length_text_is_accepted(client: TestClient) -> None:
+    _post(client, text="x" * MAX_TEXT_LENGTH)
+
+
+@pytest.mark.parametrize("user", ["u" * 129, "a b", "semi;colon"])
+def test_create_sms_invalid_user_id_returns_422(client: TestClient, user: str) -> None:
+    response = client.post(f"/sms/{user}", json={"sender_id": "max", "sms_text": "hi"}, headers=AUTH)
+    assert response.status_code == 422
+
+
+def test_create_sms_with_client_id_is_idempotent(client: TestClient) -> None:
+    sms_id = str(time_uuid())
+    assert _post(client, text="retried", sms_id=sms_id)["sms_id"] == sms_id
+    assert _post(client, text="retried", sms_id=sms_id)["sms_id"] == sms_id
+    assert [item["sms_id"] for item in client.get("/sms/fiona").json()["items"]] == [sms_id]
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
+def test_create_sms_without_valid_key_returns_401(client: TestClient, headers: dict) -> None:
+    response = client.post("/sms/fiona", json={"sender_id": "max", "sms_text": "hi"}, headers=headers)
+    assert response.status_code == 401
+    assert "X-API-Key" in response.json()["detail"]
+    assert client.get("/sms/fiona").json()["items"] == []
+
+
+def test_health_ready_and_metrics(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").json()["status"] == "ready"
+    _post(client)
+    assert 'route="/sms/{user_id}"' in client.get("/metrics").text
+
+
+def test_settings_without_api_key_fail_with_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPAMOPS_API_KEY", raising=False)
+    with pytest.raises(ValidationError, match="SPAMOPS_API_KEY is not set"):
+        UserDataSettings(_env_file=None)  # type: ignore[call-arg]

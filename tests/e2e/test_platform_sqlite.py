@@ -1,0 +1,81 @@
+"""End to end on the embedded profile (SQLite app tables, SQLite online store), with real processes."""
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send
+from tests.e2e.platform import Platform, copy_built_repo, running_platform
+from tests.fixtures.platform import BuiltPlatform
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def platform(built_platform: BuiltPlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    root = tmp_path_factory.mktemp("e2e_sqlite")
+    repo = copy_built_repo(built_platform.repo, root / "feature_repo")
+    env = {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(root / "app.db")}
+    with running_platform(repo, root / "run", models_dir=built_platform.models_dir, base_env=env) as running:
+        yield running
+
+
+def test_message_flows_end_to_end_on_sqlite(platform: Platform) -> None:
+    check_message_end_to_end(platform)
+
+
+def test_concurrent_messages_lose_and_duplicate_nothing(platform: Platform) -> None:
+    texts = [f"concurrent message {i}: call me later?" for i in range(200)]
+    with httpx.Client(limits=httpx.Limits(max_connections=20)) as client, ThreadPoolExecutor(20) as pool:
+        responses = list(pool.map(lambda text: send(platform, text, recipient="crowd", client=client), texts))
+    assert {r.status_code for r in responses} <= {201, 202}, [r.text for r in responses if r.status_code >= 300]
+    ids = [r.json()["sms_id"] for r in responses]
+    assert len(set(ids)) == 200
+
+    stored = _all_stored(platform, "crowd")
+    assert sorted(stored) == sorted(ids)
+    eventually(lambda: all(v is not None for v in platform.online_features(ids).values()), timeout=60,
+               what="all 200 online")
+    eventually(lambda: set(ids) <= set(offline_ids(platform)), timeout=30, what="all 200 offline")
+    offline = offline_ids(platform)
+    assert offline[offline.isin(ids)].value_counts().max() == 1, "an offline row was written twice"
+
+
+def _all_stored(platform: Platform, user: str) -> list[str]:
+    ids: list[str] = []
+    params: dict[str, str | int] = {"limit": 100}
+    while True:
+        page = httpx.get(f"{platform.url('user_data')}/sms/{user}", params=params, timeout=10).json()
+        ids += [item["sms_id"] for item in page["items"]]
+        if page["next_before"] is None:
+            return ids
+        params["before"] = page["next_before"]
+
+
+def test_feature_server_down_queues_then_delivers(platform: Platform) -> None:
+    platform.stop("feature_server")
+    try:
+        responses = [send(platform, f"sent while the feature server is down #{i}") for i in range(5)]
+        assert [r.status_code for r in responses] == [202] * 5, [r.text for r in responses]
+        ids = [r.json()["sms_id"] for r in responses]
+        assert 'outcome="queued"' in httpx.get(platform.url("inbox") + "/metrics").text
+    finally:
+        platform.restart("feature_server")
+    started = time.monotonic()
+    eventually(lambda: all(v is not None for v in platform.online_features(ids).values()), timeout=60,
+               what="queued messages online after restart")
+    assert time.monotonic() - started < 60
+    eventually(lambda: set(ids) <= set(offline_ids(platform)), timeout=10, what="queued messages offline")
+    offline = offline_ids(platform)
+    assert offline[offline.isin(ids)].value_counts().max() == 1
+
+
+def test_inbox_metrics_report_pushes_and_queue(platform: Platform) -> None:
+    text = httpx.get(platform.url("inbox") + "/metrics").text
+    assert 'spamops_inbox_messages_total{outcome="pushed"}' in text
+    assert "spamops_inbox_retry_queue_depth 0.0" in text
+    assert Path(platform.run_dir / "inbox.log").exists()
