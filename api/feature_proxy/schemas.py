@@ -35,12 +35,3 @@ class OnlineFeaturesRequest(BaseModel):
         if len({len(values) for values in self.entities.values()}) > 1:
             raise ValueError("every entity list must have the same length")
         return self
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]

@@ -10,21 +10,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 
-from api.common.errors import register_error_handlers
+from api.common.app import create_service_app
 from api.common.http import make_http_client
-from api.common.logging import configure_logging
-from api.common.metrics import make_metrics_router
-from api.common.middleware import ObservabilityMiddleware
 from api.common.offline_append import OfflineAppender, v2_source_dir
 from api.inbox.metrics import OFFLINE_PENDING
 from api.inbox.pipeline import InboxPipeline
 from api.inbox.push_batcher import PushBatcher
 from api.inbox.retrier import PushRetrier
 from api.inbox.routes import router
-from api.inbox.schemas import Health, Readiness
 from api.inbox.settings import InboxSettings, get_settings
 from api.inbox.upstreams import Upstreams
 
@@ -35,7 +30,6 @@ logger = logging.getLogger(__name__)
 def create_app(settings: InboxSettings | None = None, *, client: httpx.AsyncClient | None = None) -> FastAPI:
     """Build the app. Tests may inject an httpx client (e.g. over MockTransport); it is not closed here."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,30 +60,27 @@ def create_app(settings: InboxSettings | None = None, *, client: httpx.AsyncClie
             if client is None:
                 await http.aclose()
 
-    app = FastAPI(title="spamops inbox", version="1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes)
-    app.state.settings = settings
-    app.add_middleware(ObservabilityMiddleware, service=SERVICE, logs_fraction=settings.logs_fraction)
-    register_error_handlers(app)
+    app = create_service_app(
+        title="spamops inbox",
+        service=SERVICE,
+        settings=settings,
+        lifespan=lifespan,
+        readiness=_readiness,
+        max_body_size=settings.max_body_bytes,
+    )
     app.include_router(router)
-    app.include_router(make_metrics_router())
-    _add_health_routes(app)
     return app
 
 
-def _add_health_routes(app: FastAPI) -> None:
-    @app.get("/health", tags=["ops"])
-    async def health() -> Health:
-        return Health(status="ok")
-
-    @app.get("/ready", tags=["ops"], responses={503: {"description": "starting up"}})
-    async def ready(request: Request) -> Response:
-        # Upstreams being down does not make the inbox unready: it still stores and queues (202).
-        if not hasattr(request.app.state, "pipeline"):
-            return JSONResponse(status_code=503, content={"detail": "starting up"})
-        state = request.app.state
-        OFFLINE_PENDING.set(state.appender.pending)
-        checks = {"retry_queue": f"{len(state.retrier)} queued", "offline_pending": f"{state.appender.pending} rows"}
-        return JSONResponse(Readiness(status="ready", checks=checks).model_dump())
+async def _readiness(app: FastAPI) -> dict[str, str] | None:
+    # Upstreams being down does not make the inbox unready: it still stores and queues (202).
+    if not hasattr(app.state, "pipeline"):
+        return None
+    OFFLINE_PENDING.set(app.state.appender.pending)
+    return {
+        "retry_queue": f"ok: {len(app.state.retrier)} queued",
+        "offline_pending": f"ok: {app.state.appender.pending} rows",
+    }
 
 
 app = create_app()

@@ -24,12 +24,3 @@ class InboxResult(BaseModel):
     success: bool
     reason: str
     sms_id: uuid.UUID | None = None
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]

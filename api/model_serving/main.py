@@ -14,11 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.common.cors import add_cors
-from api.common.errors import register_error_handlers
-from api.common.logging import configure_logging
-from api.common.metrics import make_metrics_router
-from api.common.middleware import ObservabilityMiddleware
+from api.common.app import create_service_app
 from api.common.storage import Stores, make_stores
 from api.common.write_behind import WriteBehind
 from api.model_serving.cache import LayeredPredictionCache
@@ -26,7 +22,6 @@ from api.model_serving.feature_reader import FeastFeatureReader, FeatureReader
 from api.model_serving.models import SpamModel
 from api.model_serving.registry import load_models
 from api.model_serving.router_factory import make_model_router
-from api.model_serving.schemas import Health, Readiness
 from api.model_serving.service import CallRecorder
 from api.model_serving.settings import ModelServingSettings, get_settings
 
@@ -43,7 +38,6 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests may inject models/stores/reader; injected objects are not closed here."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,17 +77,16 @@ def create_app(
             if own_stores:
                 app.state.stores.close()
 
-    app = FastAPI(
-        title="spamops model serving", version="1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes
+    app = create_service_app(
+        title="spamops model serving",
+        service=SERVICE,
+        settings=settings,
+        lifespan=lifespan,
+        readiness=_readiness,
+        max_body_size=settings.max_body_bytes,
     )
     app.state.models = {}
-    app.state.settings = settings
-    app.add_middleware(ObservabilityMiddleware, service=SERVICE, logs_fraction=settings.logs_fraction)
-    register_error_handlers(app)
-    add_cors(app, settings.cors_origins)  # last, so it is outermost
     app.add_exception_handler(StarletteHTTPException, _not_found_handler)
-    app.include_router(make_metrics_router())
-    _add_health_routes(app)
     return app
 
 
@@ -136,19 +129,10 @@ def _ping_features(app: FastAPI) -> None:
         app.state.feature_reader.ping(model.feature_view, model.feature_names[0])
 
 
-def _add_health_routes(app: FastAPI) -> None:
-    @app.get("/health", tags=["ops"])
-    async def health() -> Health:
-        return Health(status="ok")
-
-    @app.get("/ready", tags=["ops"], responses={503: {"description": "a dependency is not ready"}})
-    async def ready(request: Request) -> Response:
-        if not hasattr(request.app.state, "stores"):
-            return JSONResponse(status_code=503, content={"detail": "starting up"})
-        checks = await run_in_threadpool(_readiness_checks, request.app)
-        if all(value == "ok" for value in checks.values()):
-            return JSONResponse(Readiness(status="ready", checks=checks).model_dump())
-        return JSONResponse(status_code=503, content={"detail": "not ready", "checks": checks})
+async def _readiness(app: FastAPI) -> dict[str, str] | None:
+    if not hasattr(app.state, "stores"):
+        return None
+    return await run_in_threadpool(_readiness_checks, app)
 
 
 app = create_app()

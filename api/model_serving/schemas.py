@@ -92,12 +92,3 @@ class CallLogResult(BaseModel):
     caller_id: str
     version: str
     calls: list[CallRecord]
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]

@@ -67,12 +67,3 @@ class SmsPublic(BaseModel):
 class SmsPage(BaseModel):
     items: list[SmsPublic]
     next_before: uuid.UUID | None = Field(description="Pass as `before` for the next (older) page; null at the end.")
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]

@@ -29,7 +29,3 @@ class WebConfig(BaseModel):
             feature_name=settings.web_feature_name,
             fetch_timeout_ms=settings.web_fetch_timeout_ms,
         )
-
-
-class Health(BaseModel):
-    status: str
