@@ -15,7 +15,6 @@ any message failed or never appeared online.
 import argparse
 import asyncio
 import json
-import math
 import os
 import shlex
 import sys
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
+from benchlib import percentile
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_REQUESTS = 20_000
@@ -117,11 +117,6 @@ async def run(args: argparse.Namespace) -> tuple[Results, float]:
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
         return results, time.perf_counter() - started
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else float("nan")
 
 
 def report(args: argparse.Namespace, results: Results, elapsed: float, command: str) -> dict:

@@ -17,7 +17,6 @@ import csv
 import json
 import math
 import shlex
-import statistics
 import sys
 import time
 from collections import Counter
@@ -26,10 +25,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from benchlib import DEV_CSV, PROJECT_ROOT, latency_ms
+
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a plain script from anywhere
 
-DEFAULT_DATA = Path("/work/shared/data/sms_spam_dev.csv")
 ENDPOINTS = ("text_to_prediction", "sms_to_prediction", "text_to_features")
 Body = tuple[str, bytes]  # (path, JSON body)
 
@@ -44,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1, help="concurrent keep-alive connections")
     parser.add_argument("--cache", choices=("skip", "use"), default="skip", help="send skip_cache true/false")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="see RawConnection")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="CSV with sms_id,text columns")
+    parser.add_argument("--data", type=Path, default=DEV_CSV, help="CSV with sms_id,text columns")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
     parser.add_argument("--inference", action="store_true", help="time predict_proba in-process instead")
     parser.add_argument("--models-dir", type=Path, default=None, help="--inference: artifacts directory")
@@ -56,19 +55,12 @@ def load_rows(path: Path) -> list[tuple[str, str]]:
         return [(row["sms_id"], row["text"]) for row in csv.DictReader(handle) if row["text"].strip()]
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
-
-
 def summarise(latencies: list[float], *, elapsed: float, errors: int, extra: dict[str, Any]) -> dict[str, Any]:
-    ordered = sorted(latencies)
     return {
         **extra,
         "count": len(latencies),
         "errors": errors,
-        "p50_ms": round(percentile(ordered, 0.50) * 1000, 3) if ordered else None,
-        "p99_ms": round(percentile(ordered, 0.99) * 1000, 3) if ordered else None,
-        "mean_ms": round(statistics.fmean(ordered) * 1000, 3) if ordered else None,
+        **latency_ms(latencies),
         "throughput_rps": round(len(latencies) / elapsed, 1) if elapsed > 0 else None,
     }
 

@@ -10,15 +10,17 @@ Logs and pid files go to .run/.
 import argparse
 import sys
 
+from api.common.settings import FeatureRepoSettings
 from api.launcher import Service, feature_server, is_running, start, stop, uvicorn_service, wait_healthy
-from training.versions import FEATURE_REPO_DIR, PROJECT_ROOT
+from training.versions import PROJECT_ROOT
 
 RUN_DIR = PROJECT_ROOT / ".run"
 
 
 def platform_services() -> list[Service]:
+    repo = FeatureRepoSettings()  # FEAST_FS_YAML_FILE=feature_store.cassandra.yaml serves the Cassandra store
     return [
-        feature_server(FEATURE_REPO_DIR),
+        feature_server(repo.feature_repo_path, fs_yaml=repo.feast_yaml_path),
         uvicorn_service("model_serving", "api.model_serving.main:app", 8000),
         uvicorn_service("user_data", "api.user_data.main:app", 8111),
         uvicorn_service("inbox", "api.inbox.main:app", 8222),

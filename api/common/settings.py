@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from training.versions import FEATURE_REPO_DIR
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = PROJECT_ROOT / ".run"
 # The web client's origins (api/web serves the inbox page on :8080), which calls the APIs directly.
@@ -21,6 +23,11 @@ def split_csv(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [str(item).strip() for item in value if str(item).strip()]
     return value
+
+
+def blank_to_none(value: Any) -> Any:
+    """`VAR=` in `.env` means "not set" for optional values (a blank path would otherwise become ".")."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 def parse_origins(value: object) -> object:
@@ -70,6 +77,11 @@ class BaseServiceSettings(BaseSettings):
     def _upper_log_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
+    @field_validator("cassandra_secure_bundle_path", "cassandra_username", "cassandra_password", mode="before")
+    @classmethod
+    def _blank_cassandra_is_unset(cls, value: Any) -> Any:
+        return blank_to_none(value)
+
     @field_validator("cassandra_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -88,3 +100,25 @@ class BaseServiceSettings(BaseSettings):
                 " or, for Astra DB, CASSANDRA_SECURE_BUNDLE_PATH"
             )
         return self
+
+
+class FeatureRepoSettings(BaseSettings):
+    """Where the Feast repository is, and which of its configs to use (the Cassandra one in production)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    feature_repo_path: Path = FEATURE_REPO_DIR
+    # e.g. FEAST_FS_YAML_FILE=feature_store.cassandra.yaml (relative to feature_repo_path) for Cassandra.
+    feast_fs_yaml_file: Path | None = None
+
+    @field_validator("feast_fs_yaml_file", mode="before")
+    @classmethod
+    def _blank_yaml_is_unset(cls, value: Any) -> Any:
+        return blank_to_none(value)
+
+    @property
+    def feast_yaml_path(self) -> Path | None:
+        path = self.feast_fs_yaml_file
+        if path is None:
+            return None
+        return path if path.is_absolute() else self.feature_repo_path / path

@@ -18,27 +18,19 @@ from pydantic import Field
 from tqdm import tqdm
 
 from api.common.offline_append import FeatureRow, OfflineAppender
-from api.common.settings import BaseServiceSettings
+from api.common.settings import BaseServiceSettings, FeatureRepoSettings
 from api.common.storage import SmsStore, StoredSms
 from api.inbox.upstreams import PUSH_SOURCE
 from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
 from training.tokenizer import SmsTokenizer
-from training.versions import ENTITY_KEY, FEATURE_REPO_DIR, MODELS_DIR, VERSIONS
+from training.versions import ENTITY_KEY, MODELS_DIR, VERSIONS
 
 V2_REF = f"{VERSIONS['v2'].feature_view}:{V2_FIELD}"
 
 
-class BackfillSettings(BaseServiceSettings):
-    feature_repo_path: Path = FEATURE_REPO_DIR
-    # e.g. FEAST_FS_YAML_FILE=feature_store.cassandra.yaml (relative to feature_repo_path) for Cassandra.
-    feast_fs_yaml_file: Path | None = None
+class BackfillSettings(BaseServiceSettings, FeatureRepoSettings):
     models_dir: Path = MODELS_DIR
     backfill_chunk_size: int = Field(default=200, ge=1, le=1000)
-
-    @property
-    def feast_yaml_path(self) -> Path | None:
-        path = self.feast_fs_yaml_file
-        return None if path is None or path.is_absolute() else self.feature_repo_path / path
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,18 @@
 """Inbox settings: one class, read from the environment and `.env`."""
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field
 
 from api.common.auth import ApiKeySettings
-from api.common.settings import BaseServiceSettings
-from training.versions import FEATURE_REPO_DIR
+from api.common.settings import BaseServiceSettings, FeatureRepoSettings
 
 
-class InboxSettings(BaseServiceSettings, ApiKeySettings):
+# The offline part files go to <feature_repo_path>/data/sms_features2/ (same repo as `feast serve`).
+class InboxSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySettings):
     user_data_url: str = "http://127.0.0.1:8111"
     model_serving_url: str = "http://127.0.0.1:8000"
     feature_server_url: str = "http://127.0.0.1:6566"
-    # The offline part files go to <feature_repo_path>/data/sms_features2/ (same repo as `feast serve`).
-    feature_repo_path: Path = FEATURE_REPO_DIR
 
     # Every outbound call: per-attempt timeouts, then a bounded number of attempts within a deadline.
     upstream_timeout_seconds: float = Field(default=2.0, gt=0)

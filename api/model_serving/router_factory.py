@@ -5,6 +5,7 @@ Routes are async and stay off-CPU on the loop: LRU hits answer inline, anything 
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -43,6 +44,7 @@ from api.model_serving.service import (
     SMS_TO_PREDICTION,
     TEXT_TO_FEATURES,
     TEXT_TO_PREDICTION,
+    CallRecorder,
 )
 
 RECENT_CALLS_HARD_MAX = 1000  # the query parameter's schema bound; settings may lower it
@@ -63,6 +65,14 @@ def make_model_router(model: SpamModel) -> APIRouter:
 
     def predict_rows(rows: list) -> list[Prediction]:
         return service.timed_predictions(model, rows)
+
+    def record(
+        recorder: CallRecorder, background: BackgroundTasks, caller: str, endpoint: str, input_json: str,
+        outcomes: list[service.Outcome],
+    ) -> None:
+        """The call log and cache writes, after the response."""
+        entry = service.call_entry(caller, model, endpoint, input_json)
+        background.add_task(recorder.after_response, outcomes, entry)
 
     async def predict_text(text: str, skip: bool, cache: service.LayeredPredictionCache) -> tuple[service.Outcome, str]:
         input_json = service.canonical_json({"text": text})
@@ -91,8 +101,7 @@ def make_model_router(model: SpamModel) -> APIRouter:
             body.skip_cache,
             lambda: {"features": model.text_to_features(text)},
         )
-        entry = service.call_entry(caller, model, TEXT_TO_FEATURES, input_json)
-        background.add_task(recorder.after_response, [outcome], entry)
+        record(recorder, background, caller, TEXT_TO_FEATURES, input_json, [outcome])
         echo = {"text": text} if body.echo_input else None
         return FeaturesResult(input=echo, features=outcome.value["features"], from_cache=outcome.from_cache)
 
@@ -112,8 +121,7 @@ def make_model_router(model: SpamModel) -> APIRouter:
             body.skip_cache,
             lambda: predict_rows([features])[0],
         )
-        entry = service.call_entry(caller, model, FEATURES_TO_PREDICTION, input_json)
-        background.add_task(recorder.after_response, [outcome], entry)
+        record(recorder, background, caller, FEATURES_TO_PREDICTION, input_json, [outcome])
         return _result(outcome.value, outcome.from_cache, {"features": features} if body.echo_input else None)
 
     @router.post(f"/{TEXT_TO_PREDICTION}", response_model_exclude_none=True)
@@ -127,8 +135,7 @@ def make_model_router(model: SpamModel) -> APIRouter:
     ) -> PredictionResult:
         text = service.check_text(body.text, max_length=settings.max_text_length)
         outcome, input_json = await predict_text(text, body.skip_cache, cache)
-        entry = service.call_entry(caller, model, TEXT_TO_PREDICTION, input_json)
-        background.add_task(recorder.after_response, [outcome], entry)
+        record(recorder, background, caller, TEXT_TO_PREDICTION, input_json, [outcome])
         return _result(outcome.value, outcome.from_cache, {"text": text} if body.echo_input else None)
 
     @router.post(f"/{SMS_TO_PREDICTION}", response_model_exclude_none=True)
@@ -145,10 +152,24 @@ def make_model_router(model: SpamModel) -> APIRouter:
         [outcome] = await service.predict_sms(cache, reader, model, [body.sms_id], body.skip_cache)
         if outcome is None:
             raise NotFound(f"sms_id {body.sms_id!r} has no {model.feature_view} features online")
-        entry = service.call_entry(caller, model, SMS_TO_PREDICTION, service.canonical_json({"sms_id": body.sms_id}))
-        background.add_task(recorder.after_response, [outcome], entry)
+        input_json = service.canonical_json({"sms_id": body.sms_id})
+        record(recorder, background, caller, SMS_TO_PREDICTION, input_json, [outcome])
         result = _result(outcome.value, outcome.from_cache, {"sms_id": body.sms_id} if body.echo_input else None)
         return SmsPredictionResult(**dict(result), sms_id=body.sms_id)
+
+    async def predict_batch(
+        cache: service.LayeredPredictionCache, endpoint: str, field: str, items: list, skip: bool, rows: Callable
+    ) -> list[service.Outcome]:
+        keys = [key(cache, endpoint, service.canonical_json({field: item})) for item in items]
+        return await service.resolve_many(cache, keys, skip, lambda misses: predict_rows([rows(i) for i in misses]))
+
+    def batch_result(outcomes: list[service.Outcome], items: list, *, field: str, echo: bool) -> BatchPredictionResult:
+        return BatchPredictionResult(
+            predictions=[
+                _result(o.value, o.from_cache, {field: item} if echo else None)
+                for o, item in zip(outcomes, items, strict=True)
+            ]
+        )
 
     @router.post(f"/{TEXT_TO_PREDICTION}_batch", response_model_exclude_none=True)
     async def text_to_prediction_batch(
@@ -164,23 +185,12 @@ def make_model_router(model: SpamModel) -> APIRouter:
             service.check_text(t, max_length=settings.max_text_length, field=f"texts[{i}]")
             for i, t in enumerate(body.texts)
         ]
-        keys = [key(cache, TEXT_TO_PREDICTION, service.canonical_json({"text": t})) for t in texts]
-        outcomes = await service.resolve_many(
-            cache,
-            keys,
-            body.skip_cache,
-            lambda misses: predict_rows([model.text_to_features(texts[i]) for i in misses]),
+        outcomes = await predict_batch(
+            cache, TEXT_TO_PREDICTION, "text", texts, body.skip_cache, lambda i: model.text_to_features(texts[i])
         )
-        entry = service.call_entry(
-            caller, model, f"{TEXT_TO_PREDICTION}_batch", service.canonical_json({"texts": texts})
-        )
-        background.add_task(recorder.after_response, outcomes, entry)
-        return BatchPredictionResult(
-            predictions=[
-                _result(o.value, o.from_cache, {"text": t} if body.echo_input else None)
-                for o, t in zip(outcomes, texts, strict=True)
-            ]
-        )
+        input_json = service.canonical_json({"texts": texts})
+        record(recorder, background, caller, f"{TEXT_TO_PREDICTION}_batch", input_json, outcomes)
+        return batch_result(outcomes, texts, field="text", echo=body.echo_input)
 
     @router.post(f"/{FEATURES_TO_PREDICTION}_batch", response_model_exclude_none=True)
     async def features_to_prediction_batch(
@@ -193,20 +203,12 @@ def make_model_router(model: SpamModel) -> APIRouter:
     ) -> BatchPredictionResult:
         service.check_batch(body.features, max_size=settings.max_batch_size, field="features")
         rows = [service.validate_row(model, row, i) for i, row in enumerate(body.features)]
-        keys = [key(cache, FEATURES_TO_PREDICTION, service.canonical_json({"features": r})) for r in rows]
-        outcomes = await service.resolve_many(
-            cache, keys, body.skip_cache, lambda misses: predict_rows([rows[i] for i in misses])
+        outcomes = await predict_batch(
+            cache, FEATURES_TO_PREDICTION, "features", rows, body.skip_cache, lambda i: rows[i]
         )
-        entry = service.call_entry(
-            caller, model, f"{FEATURES_TO_PREDICTION}_batch", service.canonical_json({"features": rows})
-        )
-        background.add_task(recorder.after_response, outcomes, entry)
-        return BatchPredictionResult(
-            predictions=[
-                _result(o.value, o.from_cache, {"features": r} if body.echo_input else None)
-                for o, r in zip(outcomes, rows, strict=True)
-            ]
-        )
+        input_json = service.canonical_json({"features": rows})
+        record(recorder, background, caller, f"{FEATURES_TO_PREDICTION}_batch", input_json, outcomes)
+        return batch_result(outcomes, rows, field="features", echo=body.echo_input)
 
     @router.post(f"/{SMS_TO_PREDICTION}_batch", response_model_exclude_none=True)
     async def sms_to_prediction_batch(
@@ -220,11 +222,9 @@ def make_model_router(model: SpamModel) -> APIRouter:
     ) -> SmsBatchPredictionResult:
         service.check_batch(body.sms_ids, max_size=settings.max_batch_size, field="sms_ids")
         outcomes = await service.predict_sms(cache, reader, model, body.sms_ids, body.skip_cache)
-        entry = service.call_entry(
-            caller, model, f"{SMS_TO_PREDICTION}_batch", service.canonical_json({"sms_ids": body.sms_ids})
-        )
         found = [o for o in outcomes if o is not None]
-        background.add_task(recorder.after_response, found, entry)
+        input_json = service.canonical_json({"sms_ids": body.sms_ids})
+        record(recorder, background, caller, f"{SMS_TO_PREDICTION}_batch", input_json, found)
         return SmsBatchPredictionResult(
             predictions=[_sms_item(sms_id, o) for sms_id, o in zip(body.sms_ids, outcomes, strict=True)]
         )

@@ -7,21 +7,18 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from api.common.settings import BaseServiceSettings, split_csv
+from api.common.settings import BaseServiceSettings, FeatureRepoSettings, split_csv
 from api.model_serving.registry import MODEL_REGISTRY, unknown_version_message
-from training.versions import FEATURE_REPO_DIR, MODELS_DIR
+from training.versions import MODELS_DIR
 
 MAX_TEXT_LENGTH = 5_000  # characters; longer than any SMS or comment in the data by far
 MAX_BATCH_SIZE = 256
 
 
-class ModelServingSettings(BaseServiceSettings):
+class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
     # SPAM_MODEL_VERSIONS="v1, v2,v3": order kept, blanks and duplicates dropped.
     spam_model_versions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["v1", "v2", "v3"])
     models_dir: Path = MODELS_DIR
-    feature_repo_path: Path = FEATURE_REPO_DIR
-    # e.g. FEAST_FS_YAML_FILE=feature_store.cassandra.yaml (relative to feature_repo_path) for Cassandra.
-    feast_fs_yaml_file: Path | None = None
 
     cache_ttl_seconds: int = Field(default=3600, ge=1)
     # In-process LRU in front of the persisted cache: a hit costs a dict lookup, no thread hop.
@@ -47,13 +44,6 @@ class ModelServingSettings(BaseServiceSettings):
             if version not in MODEL_REGISTRY:
                 raise ValueError(f"SPAM_MODEL_VERSIONS: {unknown_version_message(version)}")
         return list(dict.fromkeys(value))
-
-    @property
-    def feast_yaml_path(self) -> Path | None:
-        if self.feast_fs_yaml_file is None:
-            return None
-        path = self.feast_fs_yaml_file
-        return path if path.is_absolute() else self.feature_repo_path / path
 
 
 @lru_cache

@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,15 +18,10 @@ from pathlib import Path
 import httpx
 
 from api import launcher
+from tests.fixtures.processes import free_port
 
 API_KEY = "e2e-api-key"
 ENTITY_ROWS_PATH = "/get-online-features"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

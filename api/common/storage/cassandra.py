@@ -67,7 +67,9 @@ def create_schema(session: Session, keyspace: str, *, replication_factor: int = 
         replication = f"{{'class': 'NetworkTopologyStrategy', '{local_dc}': {replication_factor}}}"
     else:
         replication = f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
-    session.execute(f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication}")
+    # An existing keyspace is left alone: Astra DB refuses CREATE KEYSPACE even with IF NOT EXISTS.
+    if keyspace not in session.cluster.metadata.keyspaces:
+        session.execute(f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication}")
     for statement in TABLES:
         session.execute(statement.replace("CREATE TABLE IF NOT EXISTS ", f"CREATE TABLE IF NOT EXISTS {keyspace}."))
 

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from api.common.settings import PROJECT_ROOT, BaseServiceSettings
+from api.common.settings import PROJECT_ROOT, BaseServiceSettings, FeatureRepoSettings
 
 
 def test_defaults_use_embedded_sqlite() -> None:
@@ -42,3 +42,21 @@ def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch, name: str, val
 def test_log_level_is_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_LEVEL", "debug")
     assert BaseServiceSettings(_env_file=None).log_level == "DEBUG"
+
+
+def test_env_example_blanks_mean_unset() -> None:
+    """`make up` copies .env.example to .env, whose `VAR=` lines must not become paths like "."."""
+    example = PROJECT_ROOT / ".env.example"
+    repo = FeatureRepoSettings(_env_file=example)
+    assert repo.feast_fs_yaml_file is None and repo.feast_yaml_path is None
+    settings = BaseServiceSettings(_env_file=example)
+    assert settings.cassandra_secure_bundle_path is None
+    assert settings.cassandra_username is None and settings.cassandra_password is None
+
+
+def test_feast_yaml_is_relative_to_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEATURE_REPO_PATH", "/srv/repo")
+    monkeypatch.setenv("FEAST_FS_YAML_FILE", "feature_store.cassandra.yaml")
+    assert str(FeatureRepoSettings(_env_file=None).feast_yaml_path) == "/srv/repo/feature_store.cassandra.yaml"
+    monkeypatch.setenv("FEAST_FS_YAML_FILE", "/etc/spamops/feature_store.yaml")
+    assert str(FeatureRepoSettings(_env_file=None).feast_yaml_path) == "/etc/spamops/feature_store.yaml"
