@@ -76,9 +76,14 @@ test: $(VENV)/.installed browser
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
+# Every benchmark in docs/benchmarks.md, against the platform `make up` runs (the inbox needs the key in .env).
 bench: up
-	$(PY) scripts/bench_serving.py --endpoint text_to_prediction
-	$(PY) scripts/bench_serving.py --endpoint sms_to_prediction
+	$(PY) scripts/bench_serving.py --inference --requests 2000
+	$(PY) scripts/bench_serving.py --endpoint text_to_prediction --requests 3000
+	$(PY) scripts/bench_serving.py --endpoint sms_to_prediction --requests 3000
+	$(PY) scripts/bench_serving.py --endpoint text_to_prediction --concurrency 16 --requests 10000
+	set -a && . ./.env && set +a && $(PY) scripts/bench_realtime.py --requests 300
+	$(PY) scripts/bench_feature_store.py
 
 lock:
 	(echo "# Full pinned dependency tree: pip freeze of a venv built from requirements.txt (make lock)."; $(VENV)/bin/pip freeze --exclude-editable) > requirements.lock

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from api.launcher import FEAST_SERVE_ENV
 from training.versions import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
@@ -70,6 +71,7 @@ def test_compose_feature_server_is_feast_serve_on_the_cassandra_profile() -> Non
     assert command[:5] == ["feast", "-c", "feature_repo", "-f", "feature_repo/feature_store.cassandra.yaml"]
     assert "serve" in command and "--no-access-log" in command
     assert command[command.index("--port") + 1] == "6566"
+    assert SERVICES["feature-server"]["environment"]["PYTHONOPTIMIZE"] == FEAST_SERVE_ENV["PYTHONOPTIMIZE"]
     assert set(SERVICES["feature-server"]["environment"]) >= CASSANDRA_YAML_VARS
 
 
