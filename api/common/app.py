@@ -3,7 +3,6 @@ the error shape, CORS from settings, `/metrics`, `/health` and (given a check) `
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -31,17 +30,16 @@ class Readiness(BaseModel):
 
 
 def create_service_app(
-    *,
-    title: str,
     service: str,
     settings: BaseServiceSettings,
+    *,
     lifespan: Lifespan | None = None,
     readiness: ReadinessCheck | None = None,
-    max_body_size: int | None = None,
 ) -> FastAPI:
+    """`service` names the app ("user_data" → "spamops user data") and labels its metrics and logs."""
     configure_logging(settings.log_level)
-    options: dict[str, Any] = {"max_body_size": max_body_size} if max_body_size else {}
-    app = FastAPI(title=title, version="1.0", lifespan=lifespan, **options)
+    title = f"spamops {service.replace('_', ' ')}"
+    app = FastAPI(title=title, version="1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes)
     app.state.settings = settings
     app.add_middleware(ObservabilityMiddleware, service=service, logs_fraction=settings.logs_fraction)
     register_error_handlers(app)

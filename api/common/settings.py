@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from training.settings import ENV_FILE
 from training.versions import FEATURE_REPO_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -49,11 +50,14 @@ def parse_origins(value: object) -> object:
 class BaseServiceSettings(BaseSettings):
     """Environment (and `.env`) driven; field names map to upper-case variables, e.g. LOGS_FRACTION."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Share of requests that get a detailed access-log line; errors are always logged.
     logs_fraction: float = Field(default=0.01, ge=0.0, le=1.0)
+
+    # Request bodies above this get a 413 before they are parsed; services that take batches raise it.
+    max_body_bytes: int = Field(default=64_000, ge=1024)
 
     storage_backend: Literal["sqlite", "cassandra"] = "sqlite"
     sqlite_path: Path = RUN_DIR / "spamops.db"
@@ -105,7 +109,7 @@ class BaseServiceSettings(BaseSettings):
 class FeatureRepoSettings(BaseSettings):
     """Where the Feast repository is, and which of its configs to use (the Cassandra one in production)."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
 
     feature_repo_path: Path = FEATURE_REPO_DIR
     # e.g. FEAST_FS_YAML_FILE=feature_store.cassandra.yaml (relative to feature_repo_path) for Cassandra.

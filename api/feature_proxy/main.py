@@ -38,14 +38,7 @@ def create_app(settings: FeatureProxySettings | None = None, *, client: httpx.As
             if client is None:
                 await app.state.feature_server_client.aclose()
 
-    app = create_service_app(
-        title="spamops feature proxy",
-        service=SERVICE,
-        settings=settings,
-        lifespan=lifespan,
-        readiness=_readiness,
-        max_body_size=settings.max_body_bytes,
-    )
+    app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
     app.include_router(router)
     return app
 

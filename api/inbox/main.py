@@ -60,14 +60,7 @@ def create_app(settings: InboxSettings | None = None, *, client: httpx.AsyncClie
             if client is None:
                 await http.aclose()
 
-    app = create_service_app(
-        title="spamops inbox",
-        service=SERVICE,
-        settings=settings,
-        lifespan=lifespan,
-        readiness=_readiness,
-        max_body_size=settings.max_body_bytes,
-    )
+    app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
     app.include_router(router)
     return app
 

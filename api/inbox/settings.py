@@ -30,7 +30,6 @@ class InboxSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySettings):
 
     offline_flush_seconds: float = Field(default=0.5, gt=0)
     offline_flush_rows: int = Field(default=1000, ge=1)
-    max_body_bytes: int = Field(default=64_000, ge=1024)
 
 
 @lru_cache

@@ -77,14 +77,7 @@ def create_app(
             if own_stores:
                 app.state.stores.close()
 
-    app = create_service_app(
-        title="spamops model serving",
-        service=SERVICE,
-        settings=settings,
-        lifespan=lifespan,
-        readiness=_readiness,
-        max_body_size=settings.max_body_bytes,
-    )
+    app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
     app.state.models = {}
     app.add_exception_handler(StarletteHTTPException, _not_found_handler)
     return app

@@ -33,14 +33,7 @@ def create_app(settings: UserDataSettings | None = None, *, stores: Stores | Non
             if stores is None:
                 app.state.stores.close()
 
-    app = create_service_app(
-        title="spamops user data",
-        service=SERVICE,
-        settings=settings,
-        lifespan=lifespan,
-        readiness=_readiness,
-        max_body_size=settings.max_body_bytes,
-    )
+    app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
     app.include_router(router)
     return app
 

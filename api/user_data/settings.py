@@ -14,7 +14,6 @@ MAX_PAGE_SIZE = 100
 
 class UserDataSettings(BaseServiceSettings, ApiKeySettings):
     default_page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
-    max_body_bytes: int = Field(default=64_000, ge=1024)
 
 
 @lru_cache

@@ -17,7 +17,7 @@ SERVICE = "web"
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = create_service_app(title="spamops web client", service=SERVICE, settings=settings)
+    app = create_service_app(SERVICE, settings)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
