@@ -12,7 +12,8 @@ Rows are buffered and flushed by a daemon thread every `flush_interval` seconds,
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,10 @@ def write_part(directory: Path, rows: Sequence[FeatureRow]) -> Path:
         },
         schema=V2_SCHEMA,
     )
+    return _write_new_part(directory, table)
+
+
+def _write_new_part(directory: Path, table: pa.Table) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     name = f"part-{time_uuid()}.parquet"
     tmp = directory / f".{name}.tmp"
@@ -56,6 +61,39 @@ def write_part(directory: Path, rows: Sequence[FeatureRow]) -> Path:
     final = directory / name
     tmp.rename(final)  # same directory, same filesystem: atomic, and the name is new
     return final
+
+
+@dataclass(frozen=True)
+class Compaction:
+    parts_merged: int
+    rows: int
+    merged_into: Path | None
+
+
+def compact_parts(
+    directory: Path, *, min_age_seconds: float, progress: Callable[[Path], None] | None = None
+) -> Compaction:
+    """Merge the part files older than `min_age_seconds` into one new part, then delete them.
+
+    Feast reads every part on each retrieval and materialization, so parts must not pile up. The merged
+    part is written (atomically) before any original is deleted: a reader sees each row at least once,
+    and a row seen twice has the same entity and timestamp, which Feast's point-in-time join collapses.
+    A reader that listed a deleted part before the delete fails and must retry, so run this when no
+    training or materialization is reading the source.
+    """
+    cutoff = time.time() - min_age_seconds
+    parts = sorted(path for path in directory.glob("part-*.parquet") if path.stat().st_mtime <= cutoff)
+    if len(parts) < 2:
+        return Compaction(parts_merged=0, rows=0, merged_into=None)
+    tables = []
+    for path in parts:
+        tables.append(pq.read_table(path, schema=V2_SCHEMA))
+        if progress is not None:
+            progress(path)
+    merged = _write_new_part(directory, pa.concat_tables(tables))
+    for path in parts:
+        path.unlink()
+    return Compaction(parts_merged=len(parts), rows=sum(t.num_rows for t in tables), merged_into=merged)
 
 
 class OfflineAppender:

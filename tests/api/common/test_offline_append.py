@@ -1,5 +1,7 @@
 """The offline appender: new atomic part files with V2_SCHEMA, never a rewrite, no lost rows."""
 
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from api.common.offline_append import FeatureRow, OfflineAppender, write_part
+from api.common.offline_append import FeatureRow, OfflineAppender, compact_parts, write_part
 from training.offline_sources import V2_SCHEMA
 
 AT = datetime(2020, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -93,3 +95,27 @@ def test_leftover_temp_file_is_ignored_by_readers(tmp_path: Path) -> None:
     (tmp_path / ".part-crashed.parquet.tmp").write_bytes(b"half a parquet file")
     assert list(pd.read_parquet(tmp_path)["sms_id"]) == ["sms-1"]
     assert list(dd.read_parquet(str(tmp_path)).compute()["sms_id"]) == ["sms-1"]  # what Feast's file store uses
+
+
+def test_compact_parts_merges_old_parts_into_one(tmp_path: Path) -> None:
+    for i in range(5):
+        write_part(tmp_path, [_row(2 * i), _row(2 * i + 1)])
+    seen: list[Path] = []
+    result = compact_parts(tmp_path, min_age_seconds=0, progress=seen.append)
+    assert (result.parts_merged, result.rows, len(seen)) == (5, 10, 5)
+    assert [p.name for p in tmp_path.iterdir()] == [result.merged_into.name]
+    table = pq.read_table(result.merged_into)
+    assert table.schema.equals(V2_SCHEMA)
+    assert sorted(table.column("sms_id").to_pylist()) == sorted(f"sms-{i}" for i in range(10))
+    assert compact_parts(tmp_path, min_age_seconds=0).parts_merged == 0  # one part: nothing to do
+
+
+def test_compact_parts_leaves_young_parts_alone(tmp_path: Path) -> None:
+    old = [write_part(tmp_path, [_row(i)]) for i in range(3)]
+    for path in old:
+        os.utime(path, (time.time() - 120, time.time() - 120))
+    young = write_part(tmp_path, [_row(9)])
+    result = compact_parts(tmp_path, min_age_seconds=60)
+    assert result.parts_merged == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([young.name, result.merged_into.name])
+    assert sorted(pd.read_parquet(tmp_path)["sms_id"]) == ["sms-0", "sms-1", "sms-2", "sms-9"]
