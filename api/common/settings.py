@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from training.settings import ENV_FILE
@@ -15,6 +15,12 @@ RUN_DIR = PROJECT_ROOT / ".run"
 # The web client's origins (api/web serves the inbox page on :8080), which calls the APIs directly.
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+
+# Where another service listens: scheme://host[:port], no path; a trailing slash is dropped so that
+# f"{url}/path" never doubles it.
+ServiceUrl = Annotated[
+    str, StringConstraints(pattern=r"^https?://[^/\s]+/?$"), AfterValidator(lambda url: url.rstrip("/"))
+]
 
 
 def split_csv(value: Any) -> Any:

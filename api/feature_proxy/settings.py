@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from api.common.settings import BaseServiceSettings, split_csv
+from api.common.settings import BaseServiceSettings, ServiceUrl, split_csv
 
 
 class FeatureProxySettings(BaseServiceSettings):
-    feature_server_url: str = Field(default="http://127.0.0.1:6566", pattern=r"^https?://[^/\s]+/?$")
+    feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
     # PROXY_ALLOWED_FEATURE_SERVICES="sms_features_1, sms_features_2": exact names, nothing else is served.
     proxy_allowed_feature_services: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["sms_features_1", "sms_features_2"]
@@ -21,11 +21,6 @@ class FeatureProxySettings(BaseServiceSettings):
     proxy_max_connections: int = Field(default=100, ge=1)
     # A maximal request (4 keys x 100 ids of 200 chars) is ~85 kB; anything bigger is not ours.
     max_body_bytes: int = Field(default=128_000, ge=1024)
-
-    @field_validator("feature_server_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
     @field_validator("proxy_allowed_feature_services", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 import uuid
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
 from api.user_data.schemas import SenderId, SmsText, UserId
 
@@ -11,13 +11,6 @@ class InboxSms(BaseModel):
     recipient_id: UserId
     sender_id: SenderId
     sms_text: SmsText
-
-    @field_validator("sms_text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("sms_text must not be blank")
-        return value
 
 
 class InboxResult(BaseModel):

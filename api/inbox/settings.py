@@ -5,14 +5,14 @@ from functools import lru_cache
 from pydantic import Field
 
 from api.common.auth import ApiKeySettings
-from api.common.settings import BaseServiceSettings, FeatureRepoSettings
+from api.common.settings import BaseServiceSettings, FeatureRepoSettings, ServiceUrl
 
 
 # The offline part files go to <feature_repo_path>/data/sms_features2/ (same repo as `feast serve`).
 class InboxSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySettings):
-    user_data_url: str = "http://127.0.0.1:8111"
-    model_serving_url: str = "http://127.0.0.1:8000"
-    feature_server_url: str = "http://127.0.0.1:6566"
+    user_data_url: ServiceUrl = "http://127.0.0.1:8111"
+    model_serving_url: ServiceUrl = "http://127.0.0.1:8000"
+    feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
 
     # Every outbound call: per-attempt timeouts, then a bounded number of attempts within a deadline.
     upstream_timeout_seconds: float = Field(default=2.0, gt=0)

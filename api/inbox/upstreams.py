@@ -32,9 +32,6 @@ class Upstreams:
     def __init__(self, client: httpx.AsyncClient, settings: InboxSettings) -> None:
         self.client = client
         self.settings = settings
-        self._user_data = settings.user_data_url.rstrip("/")
-        self._model_serving = settings.model_serving_url.rstrip("/")
-        self._feature_server = settings.feature_server_url.rstrip("/")
         self._api_key = settings.spamops_api_key.get_secret_value()
 
     async def _post(self, url: str, body: dict[str, Any], *, attempts: int | None = None,
@@ -48,11 +45,11 @@ class Upstreams:
     async def store_sms(self, *, recipient_id: str, sender_id: str, sms_text: str, sms_id: UUID) -> None:
         body = {"sender_id": sender_id, "sms_text": sms_text, "sms_id": str(sms_id)}
         headers = {API_KEY_HEADER: self._api_key}
-        response = await self._post(f"{self._user_data}/sms/{recipient_id}", body, headers=headers)
+        response = await self._post(f"{self.settings.user_data_url}/sms/{recipient_id}", body, headers=headers)
         _expect(response, 201, "user-data")
 
     async def text_to_features(self, text: str) -> list[int]:
-        response = await self._post(f"{self._model_serving}{FEATURES_PATH}", {"text": text})
+        response = await self._post(f"{self.settings.model_serving_url}{FEATURES_PATH}", {"text": text})
         _expect(response, 200, "model serving")
         features = response.json().get("features")
         if not isinstance(features, list) or len(features) != V2_LENGTH or not all(type(v) is int for v in features):
@@ -70,7 +67,7 @@ class Upstreams:
             },
             "to": "online",
         }
-        response = await self._post(f"{self._feature_server}/push", body, attempts=attempts)
+        response = await self._post(f"{self.settings.feature_server_url}/push", body, attempts=attempts)
         _expect(response, 200, "the feature server")
 
 

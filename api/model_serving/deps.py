@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.common.errors import InvalidInput
 from api.common.storage import Stores
 from api.model_serving.cache import LayeredPredictionCache
 from api.model_serving.feature_reader import FeatureReader
@@ -48,8 +49,10 @@ async def get_caller_id(request: Request) -> str:
     FastAPI to resolve on every prediction.
     """
     caller = request.headers.get(CALLER_HEADER, "").strip()
+    if len(caller) > MAX_CALLER_ID_LENGTH:
+        raise InvalidInput(f"X-Caller-Id is longer than {MAX_CALLER_ID_LENGTH} characters ({len(caller)})")
     if caller:
-        return caller[:MAX_CALLER_ID_LENGTH]
+        return caller
     return request.client.host if request.client else "unknown"
 
 

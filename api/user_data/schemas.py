@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
 from api.common.storage import StoredSms
 from api.user_data.settings import MAX_ID_LENGTH, MAX_TEXT_LENGTH
@@ -13,7 +13,15 @@ from api.user_data.settings import MAX_ID_LENGTH, MAX_TEXT_LENGTH
 USER_ID_PATTERN = r"^[A-Za-z0-9._@+-]+$"
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
 SenderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH)]
-SmsText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH)]
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("sms_text must not be blank")
+    return text
+
+
+SmsText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_not_blank)]
 
 
 def require_time_uuid(value: uuid.UUID) -> uuid.UUID:
@@ -31,13 +39,6 @@ class SmsCreate(BaseModel):
         description="Optional client-made time-based UUID, so a retried POST stores the message once. "
         "The server makes one when absent.",
     )
-
-    @field_validator("sms_text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("sms_text must not be blank")
-        return value
 
     @field_validator("sms_id")
     @classmethod

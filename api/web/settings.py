@@ -5,16 +5,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from api.common.settings import BaseServiceSettings
-
-URL_PATTERN = r"^https?://[^/\s]+/?$"
+from api.common.settings import BaseServiceSettings, ServiceUrl
 
 
 class WebSettings(BaseServiceSettings):
     # Seen by the browser, so they must be reachable from where the page runs, not just from this server.
-    user_data_url: str = Field(default="http://127.0.0.1:8111", pattern=URL_PATTERN)
-    model_serving_url: str = Field(default="http://127.0.0.1:8000", pattern=URL_PATTERN)
-    feature_proxy_url: str = Field(default="http://127.0.0.1:8999", pattern=URL_PATTERN)
+    user_data_url: ServiceUrl = "http://127.0.0.1:8111"
+    model_serving_url: ServiceUrl = "http://127.0.0.1:8000"
+    feature_proxy_url: ServiceUrl = "http://127.0.0.1:8999"
     # I: the page sends the text (text_to_prediction). II: it reads stored features through the proxy
     # (features_to_prediction), and falls back to I when they are missing or the proxy fails.
     web_architecture: Literal["I", "II"] = "I"
@@ -24,11 +22,6 @@ class WebSettings(BaseServiceSettings):
     web_feature_name: str = "features"
     # Per-call budget in the browser (AbortController); a fallback still fits in a few seconds.
     web_fetch_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
-
-    @field_validator("user_data_url", "model_serving_url", "feature_proxy_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
     @field_validator("web_architecture", mode="before")
     @classmethod

@@ -18,21 +18,11 @@ from feast.repo_operations import apply_total, cli_check_repo
 from api.common.storage.cassandra import create_schema
 from tests.e2e.checks import check_message_end_to_end
 from tests.e2e.platform import Platform, copy_built_repo, running_platform
-from tests.fixtures.cassandra import CassandraEndpoint
+from tests.fixtures.cassandra import CassandraEndpoint, cassandra_env
 from tests.fixtures.platform import BuiltPlatform, environment, materialize_both_chapters
 
 pytestmark = [pytest.mark.slow, pytest.mark.cassandra]
 FS_YAML = "feature_store.cassandra.yaml"
-
-
-def _cassandra_env(endpoint: CassandraEndpoint, keyspace: str) -> dict[str, str]:
-    return {
-        "CASSANDRA_HOSTS": ",".join(endpoint.hosts),
-        "CASSANDRA_PORT": str(endpoint.port),
-        "CASSANDRA_KEYSPACE": keyspace,
-        "CASSANDRA_LOCAL_DC": endpoint.local_dc,
-        "CASSANDRA_REQUEST_TIMEOUT": "10",
-    }
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +38,7 @@ def platform(
     repo = copy_built_repo(built_platform.repo, root / "feature_repo")
     for stale in ("registry.db", "online_store.db"):  # the SQLite profile's registry and online store
         (repo / "data" / stale).unlink(missing_ok=True)
-    env = _cassandra_env(cassandra_endpoint, keyspace)
+    env = cassandra_env(cassandra_endpoint, keyspace)
     fs_yaml = repo / FS_YAML
     with environment(**env):  # feature_store.cassandra.yaml reads ${CASSANDRA_*}
         cli_check_repo(repo, fs_yaml)

@@ -331,6 +331,11 @@ def test_recent_call_log_is_bounded(client: TestClient) -> None:
     assert client.get(f"{BASE}/recent_call_log?limit=abc", headers=headers).status_code == 422
 
 
+def test_overlong_caller_id_is_refused_not_truncated(client: TestClient) -> None:
+    status, body = post(client, "text_to_prediction", {"text": "hi"}, **{"X-Caller-Id": "c" * 129})
+    assert status == 422 and "X-Caller-Id" in body["detail"]
+
+
 def test_recent_call_log_defaults_to_client_host(client: TestClient) -> None:
     post(client, "text_to_prediction", {"text": "anonymous"})
     body = client.get(f"{BASE}/recent_call_log").json()
