@@ -46,8 +46,13 @@ def feature_server(repo: Path, port: int = 6566, fs_yaml: Path | None = None) ->
 
 
 def uvicorn_service(name: str, app: str, port: int, workers: int = 1) -> Service:
-    argv = (sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--no-access-log", "--log-level", "warning")
+    """Several workers run under api.common.serve, which gives each its own socket (see there)."""
+    if workers > 1:
+        argv = (sys.executable, "-m", "api.common.serve", app, "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--log-level", "warning")
+    else:
+        argv = (sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+                "--no-access-log", "--log-level", "warning")
     return Service(name, port, argv)
 
 

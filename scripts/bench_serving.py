@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import uvloop
 from benchlib import DEV_CSV, PROJECT_ROOT, latency_ms
 
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a plain script from anywhere
@@ -85,21 +86,17 @@ class RawConnection:
     more CPU per request than this; `--client httpx` is there to cross-check.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self.reader, self.writer, self.host = reader, writer, host
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
 
     @classmethod
     async def open(cls, url: str) -> "RawConnection":
         parts = urlsplit(url)
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
-        return cls(reader, writer, parts.netloc)
+        return cls(reader, writer)
 
-    async def post(self, path: str, body: bytes) -> int:
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-            f"X-Caller-Id: bench\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        self.writer.write(head.encode() + body)
+    async def send(self, request: bytes) -> int:
+        self.writer.write(request)
         response_head = await self.reader.readuntil(b"\r\n\r\n")
         length = 0
         for line in response_head.split(b"\r\n")[1:]:
@@ -116,13 +113,24 @@ class RawClient:
     def __init__(self, url: str, timeout: float) -> None:
         self.url, self.timeout = url, timeout
 
-    async def worker(self, queue: Iterator[Body], record: "Recorder") -> None:
+    def prepare(self, bodies: list[Body]) -> list[bytes]:
+        """Whole requests, encoded before the clock starts."""
+        host = urlsplit(self.url).netloc
+        return [
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"X-Caller-Id: bench\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+            for path, body in bodies
+        ]
+
+    async def worker(self, queue: Iterator[bytes], record: "Recorder") -> None:
         connection = await RawConnection.open(self.url)
         try:
-            for path, body in queue:  # shared iterator: each request is sent exactly once
+            for request in queue:  # shared iterator: each request is sent exactly once
                 started = time.perf_counter()
                 try:
-                    status = str(await asyncio.wait_for(connection.post(path, body), self.timeout))
+                    async with asyncio.timeout(self.timeout):
+                        status = str(await connection.send(request))
                 except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
                     status = type(exc).__name__
                     connection.close()
@@ -140,6 +148,9 @@ class HttpxClient:
         headers = {"content-type": "application/json", "x-caller-id": "bench"}
         self.client = httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, headers=headers)
         self.errors = (httpx.HTTPError,)
+
+    def prepare(self, bodies: list[Body]) -> list[Body]:
+        return bodies
 
     async def worker(self, queue: Iterator[Body], record: "Recorder") -> None:
         for path, body in queue:
@@ -189,10 +200,11 @@ async def run_http(args: argparse.Namespace) -> dict[str, Any]:
         else HttpxClient(args.url, args.timeout, args.concurrency)
     )
     record = Recorder()
-    warmup = iter(bodies[: args.warmup])
+    requests = client.prepare(bodies)
+    warmup = iter(requests[: args.warmup])
     await asyncio.gather(*(client.worker(warmup, record) for _ in range(args.concurrency)))
     record.measuring = True
-    measured = iter(bodies[args.warmup :])
+    measured = iter(requests[args.warmup :])
     started = time.perf_counter()
     await asyncio.gather(*(client.worker(measured, record) for _ in range(args.concurrency)))
     elapsed = time.perf_counter() - started
@@ -244,7 +256,7 @@ def markdown_row(result: dict[str, Any], command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python scripts/bench_serving.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    results = run_inference(args) if args.inference else [asyncio.run(run_http(args))]
+    results = run_inference(args) if args.inference else [uvloop.run(run_http(args))]
     for result in results:
         result["command"] = command
         print(json.dumps(result))

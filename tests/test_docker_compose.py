@@ -50,7 +50,9 @@ def _defines_app(module: str) -> bool:
 def test_compose_app_command_runs_an_existing_app_on_its_port(service: str) -> None:
     module, _, port = APPS[service]
     command = SERVICES[service]["command"]
-    assert command[:2] == ["uvicorn", f"{module}:app"]
+    runner = 1 if command[0] == "uvicorn" else 3
+    assert command[:runner] in (["uvicorn"], ["python", "-m", "api.common.serve"])
+    assert command[runner] == f"{module}:app"
     assert _defines_app(module)
     assert command[command.index("--port") + 1] == str(port)
     assert f"{port}:{port}" in SERVICES[service]["ports"]

@@ -1,7 +1,7 @@
 """A write-behind queue: one daemon thread runs queued writes in order, off the request path.
 
-Routes hand it work from a BackgroundTasks task (after the response), which costs a queue put
-instead of a thread-pool hop per request; the thread also keeps storage writes from competing
+Routes hand it work on the event loop, which costs a queue put instead of a thread-pool hop
+per request; the thread also keeps storage writes from competing
 with predictions for pool threads. Failures are logged and counted, never raised to a request.
 """
 

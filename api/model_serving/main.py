@@ -21,7 +21,7 @@ from api.model_serving.cache import LayeredPredictionCache
 from api.model_serving.feature_reader import FeastFeatureReader, FeatureReader
 from api.model_serving.models import SpamModel
 from api.model_serving.registry import load_models
-from api.model_serving.router_factory import make_model_router
+from api.model_serving.router_factory import Serving, make_model_router
 from api.model_serving.service import CallRecorder
 from api.model_serving.settings import ModelServingSettings, get_settings
 
@@ -62,10 +62,16 @@ def create_app(
             memory_size=settings.memory_cache_size,
         )
         writer = WriteBehind(SERVICE)
-        app.state.call_recorder = CallRecorder(app.state.prediction_cache, app.state.stores.call_log, writer)
+        serving = Serving(
+            settings=settings,
+            cache=app.state.prediction_cache,
+            recorder=CallRecorder(app.state.prediction_cache, app.state.stores.call_log, writer),
+            reader=app.state.feature_reader,
+        )
+        app.state.call_recorder = serving.recorder
         # Routers close over loaded models, so they are added here; removed again at shutdown.
         for model in loaded:
-            app.include_router(make_model_router(model))
+            app.include_router(make_model_router(model, serving))
         logger.info("serving", extra={"versions": list(app.state.models)})
         try:
             yield

@@ -85,17 +85,17 @@ async def resolve(
     return await run_in_threadpool(_resolve_blocking, cache, key, skip_cache, compute)
 
 
-def _resolve_many_blocking(
+def resolve_many_blocking(
     cache: LayeredPredictionCache,
     keys: list[CacheKey],
     found: dict[int, Value],
-    skip_cache: bool,
+    skip_cache: Sequence[bool],
     compute_many: Callable[[list[int]], list[Value]],
 ) -> list[Outcome]:
-    if not skip_cache:
-        for i, key in enumerate(keys):
-            if i not in found and (hit := cache.get_persisted(key)) is not None:
-                found[i] = hit
+    """`found` holds LRU hits by index; look the rest up in storage unless skipped, compute what is left."""
+    for i, key in enumerate(keys):
+        if i not in found and not skip_cache[i] and (hit := cache.get_persisted(key)) is not None:
+            found[i] = hit
     misses = [i for i in range(len(keys)) if i not in found]
     computed = dict(zip(misses, compute_many(misses), strict=True)) if misses else {}
     return [
@@ -117,7 +117,7 @@ async def resolve_many(
                 found[i] = hit
         if len(found) == len(keys):
             return [Outcome(key, found[i], True) for i, key in enumerate(keys)]
-    return await run_in_threadpool(_resolve_many_blocking, cache, keys, found, skip_cache, compute_many)
+    return await run_in_threadpool(resolve_many_blocking, cache, keys, found, [skip_cache] * len(keys), compute_many)
 
 
 def validate_row(model: SpamModel, row: Sequence[Any], index: int) -> Features:
@@ -138,11 +138,11 @@ def _predict_sms_blocking(
     found: dict[int, Value] = {}
     if not skip:
         found = {j: hit for j, k in enumerate(keys) if (hit := cache.get_memory(k)) is not None}
-    outcomes = _resolve_many_blocking(
+    outcomes = resolve_many_blocking(
         cache,
         keys,
         found,
-        skip,
+        [skip] * len(keys),
         lambda misses: timed_predictions(model, [features[present[j]] for j in misses]),
     )
     result: list[Outcome | None] = [None] * len(sms_ids)
@@ -178,8 +178,8 @@ class CallRecorder:
         self.call_log = call_log
         self.writer = writer
 
-    async def after_response(self, outcomes: Sequence[Outcome], entry: CallLogEntry) -> None:
-        """A BackgroundTasks task: runs after the response is sent, and only queues work."""
+    def record(self, outcomes: Sequence[Outcome], entry: CallLogEntry) -> None:
+        """Called on the event loop before the response; it only queues work, so it never blocks."""
         for outcome in outcomes:
             if not outcome.from_cache:
                 self.cache.remember(outcome.key, outcome.value)

@@ -25,6 +25,8 @@ class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
     memory_cache_size: int = Field(default=10_000, ge=0)
     max_text_length: int = Field(default=MAX_TEXT_LENGTH, ge=1)
     max_batch_size: int = Field(default=MAX_BATCH_SIZE, ge=1)
+    # Most single-row predictions one predict call takes from the queue (batching.py); 1 turns batching off.
+    predict_batch_max: int = Field(default=32, ge=1)
     # Bodies above this get a 413 before parsing; a full batch of maximal texts is ~1.3 MB.
     max_body_bytes: int = Field(default=4_000_000, ge=1024)
     call_log_window_seconds: int = Field(default=3600, ge=1)
