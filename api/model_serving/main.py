@@ -61,7 +61,7 @@ def create_app(
             ttl_seconds=settings.cache_ttl_seconds,
             memory_size=settings.memory_cache_size,
         )
-        writer = WriteBehind(SERVICE)
+        writer = WriteBehind(SERVICE, batch=app.state.stores.backend.write_batch)
         serving = Serving(
             settings=settings,
             cache=app.state.prediction_cache,

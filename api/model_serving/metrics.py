@@ -10,3 +10,10 @@ PREDICT_LATENCY = Histogram(
     ["version", "kind"],
     buckets=LATENCY_BUCKETS,
 )
+# How well dynamic batching (batching.py) and the batch routes fill each predict call.
+PREDICT_ROWS = Histogram(
+    "spamops_model_predict_rows",
+    "Rows per predict_proba call by model version",
+    ["version"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)

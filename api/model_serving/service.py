@@ -14,7 +14,7 @@ from api.common.storage import CacheKey, CallLog, CallLogEntry
 from api.common.write_behind import WriteBehind
 from api.model_serving.cache import LayeredPredictionCache, canonical_json
 from api.model_serving.feature_reader import FeatureReader
-from api.model_serving.metrics import PREDICT_LATENCY
+from api.model_serving.metrics import PREDICT_LATENCY, PREDICT_ROWS
 from api.model_serving.models import Features, Prediction, SpamModel
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def timed_predictions(model: SpamModel, rows: Sequence[Features]) -> list[Predic
     started = time.perf_counter()
     predictions = model.features_to_predictions(rows)
     PREDICT_LATENCY.labels(model.version, "batch" if len(rows) > 1 else "single").observe(time.perf_counter() - started)
+    PREDICT_ROWS.labels(model.version).observe(len(rows))
     return predictions
 
 

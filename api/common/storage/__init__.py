@@ -13,6 +13,7 @@ their driver (`sqlite3`, `cassandra`).
 """
 
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -87,6 +88,11 @@ class Backend(Protocol):
 
     def ping(self) -> None:
         """Raise if the backend cannot serve a trivial query."""
+
+    def write_batch(self) -> AbstractContextManager[None]:
+        """Group the writes made inside into one unit where that is cheaper (one SQLite transaction).
+        Each write still either happens or raises on its own; a failed commit raises on exit."""
+        ...
 
     def close(self) -> None: ...
 

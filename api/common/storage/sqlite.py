@@ -54,7 +54,7 @@ class SqliteDatabase:
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by the writes inside write_batch
         # Autocommit (isolation_level=None): each write is its own short transaction.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -72,6 +72,20 @@ class SqliteDatabase:
     def ping(self) -> None:
         with self.locked() as conn:
             conn.execute("SELECT 1").fetchone()
+
+    @contextmanager
+    def write_batch(self) -> Iterator[None]:
+        """One transaction for many writes: a commit costs more than a small insert. The lock is held
+        throughout, so no other thread's statement joins (and later depends on) this transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                yield
+                if self._conn.in_transaction:  # SQLite may have rolled back on a failed write already
+                    self._conn.execute("COMMIT")
+            finally:
+                if self._conn.in_transaction:  # the body or the commit raised
+                    self._conn.execute("ROLLBACK")
 
     def close(self) -> None:
         with self._lock:

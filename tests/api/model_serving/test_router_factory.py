@@ -374,3 +374,4 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     assert 'route="/model/v1/text_to_prediction"' in metrics
     assert 'spamops_cache_lookups_total{cache="prediction",layer="memory",result="hit"}' in metrics
     assert "spamops_model_predict_duration_seconds_bucket" in metrics
+    assert 'spamops_model_predict_rows_bucket{le="1.0",version="v1"}' in metrics

@@ -118,3 +118,14 @@ def test_call_log_entry_round_trips_fields(store_backend: Stores) -> None:
     [back] = store_backend.call_log.recent(caller, "v3", since=datetime.now(UTC) - HOUR_AGO, limit=1)
     assert back == entry
     assert abs(back.called_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_writes_in_a_write_batch_are_all_stored(store_backend: Stores) -> None:
+    caller = _caller()
+    now = datetime.now(UTC)
+    with store_backend.backend.write_batch():
+        store_backend.prediction_cache.put(KEY, {"n": 1}, ttl_seconds=60)
+        for i in range(3):
+            store_backend.call_log.append(_entry(caller, now - timedelta(seconds=i)))
+    assert store_backend.prediction_cache.get(KEY) == {"n": 1}
+    assert len(store_backend.call_log.recent(caller, "v1", since=now - HOUR_AGO, limit=10)) == 3

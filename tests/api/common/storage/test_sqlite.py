@@ -1,8 +1,11 @@
 """SQLite-only behaviour the contract cannot express: WAL, purge of expired rows, thread safety."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from api.common.storage import CacheKey, CallLogEntry
 from api.common.storage.sqlite import SqliteCallLog, SqliteDatabase, SqlitePredictionCache
@@ -56,4 +59,41 @@ def test_concurrent_threads_share_one_connection_safely(tmp_path: Path) -> None:
         list(pool.map(work, range(400)))
     since = datetime.now(UTC) - timedelta(hours=1)
     assert len(log.recent("c", "v1", since=since, limit=1000)) == 400
+    db.close()
+
+
+def test_write_batch_is_one_transaction_rolled_back_on_error(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "x.db")
+    cache = SqlitePredictionCache(db)
+    with pytest.raises(RuntimeError), db.write_batch():
+        cache.put(CacheKey("v1", "e", "h", "a"), {"x": 1}, ttl_seconds=60)
+        raise RuntimeError("commit never reached")
+    assert cache.get(CacheKey("v1", "e", "h", "a")) is None
+    with db.write_batch():
+        cache.put(CacheKey("v1", "e", "h", "b"), {"x": 2}, ttl_seconds=60)
+    other = SqliteDatabase(tmp_path / "x.db")  # another connection sees only committed rows
+    assert SqlitePredictionCache(other).get(CacheKey("v1", "e", "h", "b")) == {"x": 2}
+    other.close()
+    db.close()
+
+
+def test_write_batch_keeps_other_threads_out_until_it_commits(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "x.db")
+    cache = SqlitePredictionCache(db)
+    entered, release = threading.Event(), threading.Event()
+
+    def batch() -> None:
+        with db.write_batch():
+            cache.put(CacheKey("v1", "e", "h", "batch"), {"x": 1}, ttl_seconds=60)
+            entered.set()
+            release.wait(5)
+
+    with ThreadPoolExecutor(2) as pool:
+        pool.submit(batch)
+        entered.wait(5)
+        other = pool.submit(cache.put, CacheKey("v1", "e", "h", "other"), {"x": 2}, 60)
+        assert not other.done()  # waits for the lock rather than joining the open transaction
+        release.set()
+        other.result(5)
+    assert cache.get(CacheKey("v1", "e", "h", "other")) == {"x": 2}
     db.close()
