@@ -14,7 +14,6 @@ from training.models import (
     TokenIdCounts,
     TokenIdNgrams,
     make_estimator,
-    single_row_latency,
 )
 from training.tokenizer import SmsTokenizer
 
@@ -63,10 +62,15 @@ def test_predict_proba_after_fit_returns_probabilities_for_classes_0_1(version: 
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
-def test_predict_proba_single_row_median_under_1ms(version: str) -> None:
+def test_a_row_gets_the_same_answer_alone_or_in_any_batch(version: str) -> None:
+    # Serving batches concurrent requests together (api/model_serving/batching.py).
     X, y, n_ids = _inputs(version)
     model = make_estimator(version, n_ids=n_ids).fit(X, y)
-    assert single_row_latency(model, X, n_calls=200)["p50_us"] < 1000
+    rows = X[:70]
+    alone = np.vstack([model.predict_proba(rows[i : i + 1]) for i in range(len(rows))])
+    for size in (2, 5, 32, 70):
+        batched = np.vstack([model.predict_proba(rows[i : i + size]) for i in range(0, len(rows), size)])
+        assert np.allclose(batched, alone, atol=1e-12), size
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
