@@ -167,11 +167,14 @@ class IdfWeighting(BaseEstimator, TransformerMixin):
             np.log(weighted.data, out=weighted.data)
             weighted.data += 1.0
         weighted.data *= self.idf_[weighted.indices]
-        norms = np.sqrt(np.add.reduceat(weighted.data**2, weighted.indptr[:-1])) if weighted.nnz else None
-        if norms is not None:
-            row_nnz = np.diff(weighted.indptr)
-            row_norms = np.where(row_nnz > 0, norms, 1.0)  # reduceat repeats a value for empty rows
-            weighted.data /= np.repeat(row_norms, row_nnz)
+        row_nnz = np.diff(weighted.indptr)
+        filled = row_nnz > 0
+        # reduceat over the starts of non-empty rows only: it mishandles an empty row (a text that
+        # tokenizes to nothing), and fails outright when that row comes last.
+        norms = np.ones(len(row_nnz))
+        if weighted.nnz:
+            norms[filled] = np.sqrt(np.add.reduceat(weighted.data**2, weighted.indptr[:-1][filled]))
+        weighted.data /= np.repeat(norms, row_nnz)
         return weighted
 
 

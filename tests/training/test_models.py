@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
@@ -10,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from training.features import v1_feature_matrix
 from training.models import (
     MODEL_DESCRIPTIONS,
+    IdfWeighting,
     PackedGradientBoosting,
     TokenIdCounts,
     TokenIdNgrams,
@@ -114,3 +116,12 @@ def test_token_id_ngrams_unseen_bigram_ignored_and_positions_marked() -> None:
     first_at = 6 + 1
     assert row[first_at + 3] == 1  # first real id is 3
     assert row[first_at + 6 + 2] == 1  # last real id is 2
+
+
+def test_idf_weighting_handles_empty_rows_anywhere() -> None:
+    counts = sp.csr_matrix(np.array([[0, 0, 0], [1, 2, 0], [0, 0, 0], [0, 1, 3], [0, 0, 0]], dtype=float))
+    weighting = IdfWeighting().fit(counts)
+    together = weighting.transform(counts).toarray()
+    alone = np.vstack([weighting.transform(counts[i]).toarray() for i in range(counts.shape[0])])
+    assert np.allclose(together, alone)
+    assert np.allclose(np.linalg.norm(together, axis=1), [0, 1, 0, 1, 0])

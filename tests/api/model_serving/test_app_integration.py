@@ -130,3 +130,14 @@ def test_serving_a_subset_of_versions(models_dir: Path, feast_repo: Path, tmp_pa
         missing = client.post("/model/v1/text_to_prediction", json={"text": HAM})
         assert missing.status_code == 404
         assert missing.json() == {"detail": "unknown model version 'v1'; serving: v2"}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_text_with_no_known_tokens_works_alone_and_last_in_a_batch(real_client: TestClient, version: str) -> None:
+    # "..." tokenizes to padding only: an empty tf-idf row, which once failed when it came last.
+    alone = real_client.post(f"/model/{version}/text_to_prediction", json={"text": "...", "skip_cache": True})
+    batch = real_client.post(
+        f"/model/{version}/text_to_prediction_batch", json={"texts": [HAM, "..."], "skip_cache": True}
+    )
+    assert alone.status_code == 200 and batch.status_code == 200, batch.text
+    assert batch.json()["predictions"][1]["prediction"] == pytest.approx(alone.json()["prediction"])
