@@ -1,9 +1,10 @@
-"""Dynamic batching: concurrent single-row predictions of one model share one predict call.
+"""Dynamic batching: concurrent single-row predictions share one thread-pool hop, and those of the
+same model share one predict call.
 
 On 2 cores a one-row `predict_proba` costs ~0.4 ms and the thread-pool hop around it about as much
 again; sixteen rows cost ~1 ms together (docs/benchmarks.md). So requests that arrive while a batch
-is computing queue up and go as the next batch, in one hop. Nothing waits for a batch to fill: a
-lone request is sent at once, so one-client latency is unchanged.
+is computing queue up and go as the next batch. Nothing waits for a batch to fill: a lone request
+is sent at once, so one-client latency is unchanged.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from api.model_serving.service import Outcome, resolve_many_blocking, timed_pred
 
 @dataclass(slots=True)
 class _Job:
+    model: SpamModel
     key: CacheKey
     skip_cache: bool
     row: Callable[[], Features]  # called in the worker thread, so feature extraction is batched too
@@ -27,20 +29,21 @@ class _Job:
 
 
 class PredictionBatcher:
-    """One per model and process. `resolve` answers LRU hits inline; misses join the next batch."""
+    """One per process, for every model. `resolve` answers LRU hits inline; misses join the next batch."""
 
-    def __init__(self, model: SpamModel, cache: LayeredPredictionCache, *, max_batch: int) -> None:
-        self.model = model
+    def __init__(self, cache: LayeredPredictionCache, *, max_batch: int) -> None:
         self.cache = cache
         self.max_batch = max_batch
         self._pending: list[_Job] = []
         self._drainer: asyncio.Task[None] | None = None
 
-    async def resolve(self, key: CacheKey, skip_cache: bool, row: Callable[[], Features]) -> Outcome:
+    async def resolve(
+        self, model: SpamModel, key: CacheKey, skip_cache: bool, row: Callable[[], Features]
+    ) -> Outcome:
         if not skip_cache and (hit := self.cache.get_memory(key)) is not None:
             return Outcome(key, hit, True)
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Job(key, skip_cache, row, future))
+        self._pending.append(_Job(model, key, skip_cache, row, future))
         if self._drainer is None:
             self._drainer = asyncio.create_task(self._drain())
         return await future
@@ -60,27 +63,40 @@ class PredictionBatcher:
             self._drainer = None
 
     async def _run(self, batch: list[_Job]) -> None:
-        """A failed predict fails this batch's requests only; the next batch still runs."""
+        """A failed predict fails the requests for that model in this batch only."""
         try:
-            outcomes = await run_in_threadpool(self._resolve_blocking, batch)
+            results = await run_in_threadpool(self._resolve_blocking, batch)
         except BaseException as exc:
             for job in batch:
                 _settle(job.future, exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        for job, outcome in zip(batch, outcomes, strict=True):
-            if not job.future.done():  # its request may have been cancelled meanwhile
-                job.future.set_result(outcome)
+        for job, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                _settle(job.future, result)
+            elif not job.future.done():  # its request may have been cancelled meanwhile
+                job.future.set_result(result)
 
-    def _resolve_blocking(self, batch: list[_Job]) -> list[Outcome]:
-        return resolve_many_blocking(
-            self.cache,
-            [job.key for job in batch],
-            {},
-            [job.skip_cache for job in batch],
-            lambda misses: timed_predictions(self.model, [batch[i].row() for i in misses]),
-        )
+    def _resolve_blocking(self, batch: list[_Job]) -> list[Outcome | Exception]:
+        results: dict[int, Outcome | Exception] = {}
+        by_model: dict[str, list[int]] = {}
+        for i, job in enumerate(batch):
+            by_model.setdefault(job.model.version, []).append(i)
+        for indexes in by_model.values():
+            jobs = [batch[i] for i in indexes]
+            try:
+                outcomes: list[Outcome] | list[Exception] = resolve_many_blocking(
+                    self.cache,
+                    [job.key for job in jobs],
+                    {},
+                    [job.skip_cache for job in jobs],
+                    lambda misses, jobs=jobs: timed_predictions(jobs[0].model, [jobs[i].row() for i in misses]),
+                )
+            except Exception as exc:
+                outcomes = [exc] * len(jobs)
+            results.update(zip(indexes, outcomes, strict=True))
+        return [results[i] for i in range(len(batch))]
 
 
 def _settle(future: asyncio.Future[Outcome], exc: BaseException) -> None:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.common.app import create_service_app
 from api.common.storage import Stores, make_stores
 from api.common.write_behind import WriteBehind
+from api.model_serving.batching import PredictionBatcher
 from api.model_serving.cache import LayeredPredictionCache
 from api.model_serving.feature_reader import FeastFeatureReader, FeatureReader
 from api.model_serving.models import SpamModel
@@ -67,6 +68,7 @@ def create_app(
             cache=app.state.prediction_cache,
             recorder=CallRecorder(app.state.prediction_cache, app.state.stores.call_log, writer),
             reader=app.state.feature_reader,
+            batcher=PredictionBatcher(app.state.prediction_cache, max_batch=settings.predict_batch_max),
         )
         app.state.call_recorder = serving.recorder
         # Routers close over loaded models, so they are added here; removed again at shutdown.

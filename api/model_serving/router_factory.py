@@ -58,6 +58,7 @@ class Serving:
     cache: LayeredPredictionCache
     recorder: CallRecorder
     reader: FeatureReader
+    batcher: PredictionBatcher
 
 
 def _result(value: Prediction, from_cache: bool, echo: dict | None) -> PredictionResult:
@@ -70,7 +71,6 @@ def _result(value: Prediction, from_cache: bool, echo: dict | None) -> Predictio
 def make_model_router(model: SpamModel, serving: Serving) -> APIRouter:
     router = APIRouter(prefix=f"/model/{model.version}", tags=[f"model {model.version}"])
     settings, cache, reader = serving.settings, serving.cache, serving.reader
-    batcher = PredictionBatcher(model, cache, max_batch=settings.predict_batch_max)
 
     def key(endpoint: str, input_json: str) -> service.CacheKey:
         return service.cache_key(cache, model, endpoint, input_json)
@@ -82,7 +82,7 @@ def make_model_router(model: SpamModel, serving: Serving) -> APIRouter:
         serving.recorder.record(outcomes, service.call_entry(caller, model, endpoint, input_json))
 
     async def predict_one(endpoint: str, input_json: str, skip: bool, row: Callable[[], Features]) -> service.Outcome:
-        return await batcher.resolve(key(endpoint, input_json), skip, row)
+        return await serving.batcher.resolve(model, key(endpoint, input_json), skip, row)
 
     @router.post(f"/{TEXT_TO_FEATURES}", response_model_exclude_none=True)
     async def text_to_features(body: TextInput, caller: CallerIdDep) -> FeaturesResult:

@@ -1,5 +1,5 @@
-"""Dynamic batching: concurrent single-row predictions share one predict call, and each request
-still gets its own answer, its own cache behaviour and its own failure."""
+"""Dynamic batching: concurrent single-row predictions share one thread hop and, per model, one
+predict call; each request still gets its own answer, its own cache behaviour and its own failure."""
 
 import asyncio
 import threading
@@ -12,15 +12,17 @@ from tests.api.model_serving.conftest import FakeModel
 from tests.api.model_serving.test_cache import DictStore, _key
 
 
-def _batcher(model: FakeModel, *, max_batch: int = 32) -> tuple[PredictionBatcher, LayeredPredictionCache]:
+def _batcher(*, max_batch: int = 32) -> tuple[PredictionBatcher, LayeredPredictionCache]:
     cache = LayeredPredictionCache(DictStore(), ttl_seconds=60, memory_size=100)
-    return PredictionBatcher(model, cache, max_batch=max_batch), cache
+    return PredictionBatcher(cache, max_batch=max_batch), cache
 
 
-def _resolve_all(batcher: PredictionBatcher, rows: Sequence[list[float]], *, skip: bool = True) -> list[Outcome]:
+def _resolve_all(
+    batcher: PredictionBatcher, model: FakeModel, rows: Sequence[list[float]], *, skip: bool = True
+) -> list[Outcome]:
     async def main() -> list[Outcome]:
         return await asyncio.gather(
-            *(batcher.resolve(_key(str(i)), skip, lambda row=row: row) for i, row in enumerate(rows))
+            *(batcher.resolve(model, _key(str(i)), skip, lambda row=row: row) for i, row in enumerate(rows))
         )
 
     return asyncio.run(main())
@@ -28,9 +30,9 @@ def _resolve_all(batcher: PredictionBatcher, rows: Sequence[list[float]], *, ski
 
 def test_concurrent_requests_share_predict_calls_and_keep_their_own_answers() -> None:
     model = FakeModel()
-    batcher, _ = _batcher(model)
+    batcher, _ = _batcher()
     rows = [[1.0, float(i % 4), 0.0] for i in range(20)]
-    outcomes = _resolve_all(batcher, rows)
+    outcomes = _resolve_all(batcher, model, rows)
     assert [o.value for o in outcomes] == FakeModel().features_to_predictions(rows)  # each its own answer
     assert [o.key for o in outcomes] == [_key(str(i)) for i in range(20)]
     assert model.predict_calls == [20]  # all twenty queued before the batch task first ran
@@ -38,29 +40,29 @@ def test_concurrent_requests_share_predict_calls_and_keep_their_own_answers() ->
 
 def test_a_lone_request_is_answered_at_once() -> None:
     model = FakeModel()
-    batcher, _ = _batcher(model)
-    [outcome] = _resolve_all(batcher, [[1.0, 2.0, 0.0]])
+    batcher, _ = _batcher()
+    [outcome] = _resolve_all(batcher, model, [[1.0, 2.0, 0.0]])
     assert not outcome.from_cache
     assert model.predict_calls == [1]
 
 
 def test_batches_never_exceed_max_batch() -> None:
     model = FakeModel()
-    batcher, _ = _batcher(model, max_batch=4)
-    _resolve_all(batcher, [[1.0, 0.0, 0.0]] * 11)
+    batcher, _ = _batcher(max_batch=4)
+    _resolve_all(batcher, model, [[1.0, 0.0, 0.0]] * 11)
     assert model.predict_calls == [4, 4, 3]
 
 
 def test_cache_hits_skip_the_batch_unless_skip_cache() -> None:
     model = FakeModel()
-    batcher, cache = _batcher(model)
+    batcher, cache = _batcher()
     cache.remember(_key("0"), {"ham": 1.0, "spam": 0.0})  # LRU: answered on the loop
     cache.persisted.put(_key("1"), {"ham": 0.0, "spam": 1.0}, 60)  # persisted: looked up in the batch
-    outcomes = _resolve_all(batcher, [[1.0, 0.0, 0.0]] * 3, skip=False)
+    outcomes = _resolve_all(batcher, model, [[1.0, 0.0, 0.0]] * 3, skip=False)
     assert [o.from_cache for o in outcomes] == [True, True, False]
     assert outcomes[1].value == {"ham": 0.0, "spam": 1.0}
     assert sum(model.predict_calls) == 1
-    assert not any(o.from_cache for o in _resolve_all(batcher, [[1.0, 0.0, 0.0]] * 3, skip=True))
+    assert not any(o.from_cache for o in _resolve_all(batcher, model, [[1.0, 0.0, 0.0]] * 3, skip=True))
 
 
 class FailingOnce(FakeModel):
@@ -73,10 +75,10 @@ class FailingOnce(FakeModel):
 
 def test_a_failed_predict_fails_its_batch_only() -> None:
     model = FailingOnce()
-    batcher, _ = _batcher(model, max_batch=2)
+    batcher, _ = _batcher(max_batch=2)
 
     async def main() -> list[Outcome | BaseException]:
-        resolve = [batcher.resolve(_key(str(i)), True, lambda: [1.0, 0.0, 0.0]) for i in range(5)]
+        resolve = [batcher.resolve(model, _key(str(i)), True, lambda: [1.0, 0.0, 0.0]) for i in range(5)]
         return await asyncio.gather(*resolve, return_exceptions=True)
 
     results = asyncio.run(main())
@@ -98,11 +100,11 @@ class Blocking(FakeModel):
 
 def test_cancelling_the_batch_task_fails_its_requests_instead_of_hanging() -> None:
     model = Blocking()
-    batcher, _ = _batcher(model, max_batch=2)
+    batcher, _ = _batcher(max_batch=2)
 
     async def main() -> None:
         row = [1.0, 0.0, 0.0]
-        waiting = [asyncio.ensure_future(batcher.resolve(_key(str(i)), True, lambda: row)) for i in range(3)]
+        waiting = [asyncio.ensure_future(batcher.resolve(model, _key(str(i)), True, lambda: row)) for i in range(3)]
         await asyncio.to_thread(model.entered.wait, 5)  # first batch (2 rows) is in predict; 1 queued
         assert batcher._drainer is not None
         batcher._drainer.cancel()
@@ -112,3 +114,23 @@ def test_cancelling_the_batch_task_fails_its_requests_instead_of_hanging() -> No
         assert all(task.cancelled() for task in done)
 
     asyncio.run(main())
+
+
+class OtherModel(FakeModel):
+    version = "v2"
+
+
+def test_models_share_a_hop_but_not_a_predict_call_and_fail_apart() -> None:
+    first, second = FailingOnce(), OtherModel()
+    batcher, _ = _batcher()
+
+    async def main() -> list[Outcome | BaseException]:
+        row = [1.0, 2.0, 0.0]
+        models = [first, second] * 3
+        resolve = [batcher.resolve(m, _key(f"{m.version}{i}"), True, lambda: row) for i, m in enumerate(models)]
+        return await asyncio.gather(*resolve, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert first.predict_calls == [-3] and second.predict_calls == [3]
+    assert all(isinstance(r, RuntimeError) for r in results[0::2])  # the failing model's requests
+    assert [r.value for r in results[1::2]] == OtherModel().features_to_predictions([[1.0, 2.0, 0.0]] * 3)
