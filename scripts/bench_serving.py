@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
     parser.add_argument("--inference", action="store_true", help="time predict_proba in-process instead")
     parser.add_argument("--models-dir", type=Path, default=None, help="--inference: artifacts directory")
+    parser.add_argument(
+        "--wrk-script", type=Path, default=None, help="write a wrk Lua script sending the same requests, and exit"
+    )
     return parser.parse_args(argv)
 
 
@@ -244,6 +247,33 @@ def run_inference(args: argparse.Namespace) -> list[dict[str, Any]]:
     return results
 
 
+WRK_SCRIPT = """
+i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Caller-Id"] = "bench"
+request = function()
+  i = i + 1
+  local r = requests[(i - 1) % #requests + 1]
+  return wrk.format(nil, r[1], nil, r[2])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p50 %.3f ms, p99 %.3f ms, non-2xx %d\\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))
+end
+"""
+
+
+def write_wrk_script(args: argparse.Namespace, path: Path) -> None:
+    """A cross-check with a load generator written in C: `wrk -t2 -c16 -d15s -s PATH URL`."""
+    # Lua long brackets keep the (ASCII) JSON byte for byte; quoted strings would reinterpret its escapes.
+    bodies = request_bodies(args, load_rows(args.data))
+    if any(b"]==]" in body for _, body in bodies):
+        raise SystemExit("a request body contains ]==]; cannot quote it for Lua")
+    lines = [f'  {{"{path}", [==[{body.decode()}]==]}},' for path, body in bodies]
+    path.write_text("requests = {\n" + "\n".join(lines) + "\n}\n" + WRK_SCRIPT, encoding="utf-8")
+
+
 def markdown_row(result: dict[str, Any], command: str) -> str:
     what = result.get("endpoint") or f"predict_proba {result.get('version')}"
     return (
@@ -255,6 +285,10 @@ def markdown_row(result: dict[str, Any], command: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.wrk_script:
+        write_wrk_script(args, args.wrk_script)
+        print(f"wrk -t2 -c{args.concurrency} -d15s -s {args.wrk_script} {args.url}")
+        return 0
     command = "python scripts/bench_serving.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     results = run_inference(args) if args.inference else [uvloop.run(run_http(args))]
     for result in results:

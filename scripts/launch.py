@@ -11,18 +11,25 @@ import argparse
 import sys
 
 from api.common.settings import FeatureRepoSettings
-from api.launcher import Service, feature_server, is_running, start, stop, uvicorn_service, wait_healthy
+from api.launcher import (
+    MODEL_SERVING_WORKERS,
+    Service,
+    feature_server,
+    is_running,
+    start,
+    stop,
+    uvicorn_service,
+    wait_healthy,
+)
 from training.versions import PROJECT_ROOT
 
 RUN_DIR = PROJECT_ROOT / ".run"
-MODEL_SERVING_WORKERS = 2
 
 
 def platform_services() -> list[Service]:
     repo = FeatureRepoSettings()  # FEAST_FS_YAML_FILE=feature_store.cassandra.yaml serves the Cassandra store
     return [
         feature_server(repo.feature_repo_path, fs_yaml=repo.feast_yaml_path),
-        # Two workers: ~40% more throughput on 2 cores, p99 still within target (docs/benchmarks.md).
         uvicorn_service("model_serving", "api.model_serving.main:app", 8000, workers=MODEL_SERVING_WORKERS),
         uvicorn_service("user_data", "api.user_data.main:app", 8111),
         uvicorn_service("inbox", "api.inbox.main:app", 8222),

@@ -111,7 +111,11 @@ def _start_all(platform: Platform, *, models_dir: Path, base_env: Mapping[str, s
                    "FEATURE_REPO_PATH": str(platform.repo)}
     if fs_yaml is not None:
         serving_env["FEAST_FS_YAML_FILE"] = str(fs_yaml)
-    platform.start("model_serving", _uvicorn("model_serving"), serving_env)
+    # Two workers under api.common.serve, as `make up` runs it.
+    serving = launcher.uvicorn_service(
+        "model_serving", "api.model_serving.main:app", free_port(), workers=launcher.MODEL_SERVING_WORKERS
+    )
+    platform.start("model_serving", serving, serving_env)
     platform.start("user_data", _uvicorn("user_data"), common)
     if feast_proxy_available():
         platform.start("feature_proxy", _uvicorn("feature_proxy"), {**common, "FEATURE_SERVER_URL": feast.url})

@@ -1,5 +1,8 @@
 """End to end on the embedded profile (SQLite app tables, SQLite online store), with real processes."""
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +14,7 @@ import pytest
 from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send
 from tests.e2e.platform import Platform, copy_built_repo, running_platform
 from tests.fixtures.platform import BuiltPlatform
+from training.versions import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +83,14 @@ def test_inbox_metrics_report_pushes_and_queue(platform: Platform) -> None:
     assert 'spamops_inbox_messages_total{outcome="pushed"}' in text
     assert "spamops_inbox_retry_queue_depth 0.0" in text
     assert Path(platform.run_dir / "inbox.log").exists()
+
+
+@pytest.mark.parametrize(("endpoint", "concurrency"), [("text_to_prediction", 8), ("sms_to_prediction", 2)])
+def test_serving_benchmark_has_no_errors(platform: Platform, dev_csv: Path, endpoint: str, concurrency: int) -> None:
+    # The benchmark script itself, against the two-worker server `make up` runs (figures are not judged here).
+    argv = [sys.executable, "scripts/bench_serving.py", "--url", platform.url("model_serving"), "--data", str(dev_csv),
+            "--endpoint", endpoint, "--concurrency", str(concurrency), "--requests", "300", "--warmup", "30"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout.splitlines()[0])
+    assert summary["statuses"] == {"200": 300} and summary["throughput_rps"] > 0

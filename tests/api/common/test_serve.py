@@ -1,0 +1,83 @@
+"""api.common.serve: N workers, each on its own SO_REUSEPORT socket, so that connections spread."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from api.common.serve import check_port_free
+from tests.fixtures.processes import free_port
+
+
+def _serve(app: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "api.common.serve", app, "--port", str(port), "--workers", str(workers)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _pids_seen(port: int, connections: int) -> set[str]:
+    """One request on each of `connections` fresh keep-alive connections, opened together."""
+    deadline = time.monotonic() + 30
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) for _ in range(connections)]
+    try:
+        while True:
+            try:
+                return {client.get("/").text for client in clients}
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_connections_spread_over_the_workers_and_sigterm_stops_them() -> None:
+    port = free_port()
+    process = _serve("tests.api.common.pid_app:app", port)
+    try:
+        pids = _pids_seen(port, 32)
+        # 32 connections hashed over 2 sockets all land on one worker with probability 2**-31.
+        assert len(pids) == 2, pids
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(int(pid), 0)
+    finally:
+        process.kill()
+
+
+def test_a_worker_that_dies_is_replaced() -> None:
+    port = free_port()
+    process = _serve("tests.api.common.pid_app:app", port)
+    try:
+        killed = min(_pids_seen(port, 32))
+        os.kill(int(killed), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while len(seen := _pids_seen(port, 32)) < 2 or killed in seen:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.5)
+        assert process.poll() is None
+    finally:
+        process.kill()
+
+
+def test_an_app_that_cannot_start_stops_the_supervisor() -> None:
+    process = _serve("tests.api.common.pid_app:no_such_app", free_port())
+    try:
+        assert process.wait(timeout=60) == 1
+    finally:
+        process.kill()
+
+
+def test_refuses_a_port_that_something_listens_on() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError):
+            check_port_free("127.0.0.1", taken.getsockname()[1])
