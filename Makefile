@@ -82,6 +82,7 @@ bench: up
 	$(PY) scripts/bench_serving.py --endpoint text_to_prediction --requests 3000
 	$(PY) scripts/bench_serving.py --endpoint sms_to_prediction --requests 3000
 	$(PY) scripts/bench_serving.py --endpoint text_to_prediction --concurrency 16 --requests 10000
+	$(PY) scripts/bench_serving.py --endpoint text_to_prediction --versions v3 --concurrency 16 --requests 10000
 	set -a && . ./.env && set +a && $(PY) scripts/bench_realtime.py --requests 300
 	$(PY) scripts/bench_feature_store.py
 
