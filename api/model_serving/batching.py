@@ -66,7 +66,6 @@ class PredictionBatcher:
             self._drainer = None
 
     async def _run(self, batch: list[_Job]) -> None:
-        """A failed predict fails the requests for that model in this batch only."""
         try:
             results = await run_in_threadpool(self._resolve_blocking, batch)
         except BaseException as exc:
@@ -87,19 +86,26 @@ class PredictionBatcher:
         for i, job in enumerate(batch):
             by_model.setdefault(job.model.version, []).append(i)
         for indexes in by_model.values():
-            jobs = [batch[i] for i in indexes]
-            try:
-                outcomes: list[Outcome] | list[Exception] = resolve_many_blocking(
+            results.update(zip(indexes, self._resolve_group([batch[i] for i in indexes]), strict=True))
+        return [results[i] for i in range(len(batch))]
+
+    def _resolve_group(self, jobs: list[_Job]) -> list[Outcome | Exception]:
+        """One predict call for jobs of one model. If it raises, each job again alone: only the request
+        whose row fails gets the error, not the others that happened to share its batch."""
+        try:
+            return list(
+                resolve_many_blocking(
                     self.cache,
                     [job.key for job in jobs],
                     {},
                     [job.skip_cache for job in jobs],
-                    lambda misses, jobs=jobs: timed_predictions(jobs[0].model, [jobs[i].row() for i in misses]),
+                    lambda misses: timed_predictions(jobs[0].model, [jobs[i].row() for i in misses]),
                 )
-            except Exception as exc:
-                outcomes = [exc] * len(jobs)
-            results.update(zip(indexes, outcomes, strict=True))
-        return [results[i] for i in range(len(batch))]
+            )
+        except Exception as exc:
+            if len(jobs) == 1:
+                return [exc]
+            return [result for job in jobs for result in self._resolve_group([job])]
 
 
 def _settle(future: asyncio.Future[Outcome], exc: BaseException) -> None:

@@ -65,26 +65,29 @@ def test_cache_hits_skip_the_batch_unless_skip_cache() -> None:
     assert not any(o.from_cache for o in _resolve_all(batcher, model, [[1.0, 0.0, 0.0]] * 3, skip=True))
 
 
-class FailingOnce(FakeModel):
+class PoisonRow(FakeModel):
+    """Raises for any call that includes a row starting with -1."""
+
     def features_to_predictions(self, rows: Sequence[list[float]]) -> list[dict[str, float]]:
-        if not self.predict_calls:
-            self.predict_calls.append(-len(rows))
+        self.predict_calls.append(len(rows))
+        if any(row[0] == -1.0 for row in rows):
             raise RuntimeError("model exploded")
-        return super().features_to_predictions(rows)
+        return FakeModel().features_to_predictions(rows)
 
 
-def test_a_failed_predict_fails_its_batch_only() -> None:
-    model = FailingOnce()
-    batcher, _ = _batcher(max_batch=2)
+def test_a_failing_row_fails_its_own_request_only() -> None:
+    model = PoisonRow()
+    batcher, _ = _batcher()
 
     async def main() -> list[Outcome | BaseException]:
-        resolve = [batcher.resolve(model, _key(str(i)), True, lambda: [1.0, 0.0, 0.0]) for i in range(5)]
+        rows = [[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [2.0, 0.0, 0.0]]
+        resolve = [batcher.resolve(model, _key(str(i)), True, lambda row=row: row) for i, row in enumerate(rows)]
         return await asyncio.gather(*resolve, return_exceptions=True)
 
     results = asyncio.run(main())
-    assert all(isinstance(r, RuntimeError) for r in results[:2])  # the first batch
-    assert all(isinstance(r, Outcome) for r in results[2:])  # the next batches still ran
-    assert model.predict_calls == [-2, 2, 1]
+    assert isinstance(results[1], RuntimeError)
+    assert isinstance(results[0], Outcome) and isinstance(results[2], Outcome)
+    assert model.predict_calls == [3, 1, 1, 1]  # the batch, then each row alone
 
 
 class Blocking(FakeModel):
@@ -120,17 +123,17 @@ class OtherModel(FakeModel):
     version = "v2"
 
 
-def test_models_share_a_hop_but_not_a_predict_call_and_fail_apart() -> None:
-    first, second = FailingOnce(), OtherModel()
+def test_models_share_a_hop_but_not_a_predict_call() -> None:
+    first, second = FakeModel(), OtherModel()
     batcher, _ = _batcher()
 
-    async def main() -> list[Outcome | BaseException]:
+    async def main() -> list[Outcome]:
         row = [1.0, 2.0, 0.0]
         models = [first, second] * 3
-        resolve = [batcher.resolve(m, _key(f"{m.version}{i}"), True, lambda: row) for i, m in enumerate(models)]
-        return await asyncio.gather(*resolve, return_exceptions=True)
+        return await asyncio.gather(
+            *(batcher.resolve(m, _key(f"{m.version}{i}"), True, lambda: row) for i, m in enumerate(models))
+        )
 
     results = asyncio.run(main())
-    assert first.predict_calls == [-3] and second.predict_calls == [3]
-    assert all(isinstance(r, RuntimeError) for r in results[0::2])  # the failing model's requests
-    assert [r.value for r in results[1::2]] == OtherModel().features_to_predictions([[1.0, 2.0, 0.0]] * 3)
+    assert first.predict_calls == [3] and second.predict_calls == [3]
+    assert [r.key for r in results] == [_key(f"{m}{i}") for i, m in enumerate(["v1", "v2"] * 3)]
