@@ -8,12 +8,15 @@ worker, and the other idles (measured: 1,524 against 31 CPU ticks). With a socke
 kernel spreads new connections over the workers by a hash of their addresses.
 
 The supervisor restarts a worker that dies after start-up, stops everything if one fails to start,
-and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included).
+and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included); a worker
+whose supervisor is killed outright stops too.
 """
 
 import argparse
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import socket
 import threading
@@ -57,8 +60,23 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def exit_with_parent() -> None:
+    """SIGTERM this worker when the supervisor dies, even by SIGKILL: an orphaned worker would keep its
+    share of the port and answer connections no supervisor looks after any more."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def run_worker(app: str, host: str, port: int, log_level: str) -> None:
     """The body of one worker process."""
+    exit_with_parent()
     try:
         sock = reuse_port_socket(host, port)
     except OSError as exc:

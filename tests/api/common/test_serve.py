@@ -45,9 +45,7 @@ def test_connections_spread_over_the_workers_and_sigterm_stops_them() -> None:
         assert len(pids) == 2, pids
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-        for pid in pids:
-            with pytest.raises(ProcessLookupError):
-                os.kill(int(pid), 0)
+        assert not any(_alive(int(pid)) for pid in pids)
     finally:
         process.kill()
 
@@ -73,6 +71,28 @@ def test_an_app_that_cannot_start_stops_the_supervisor() -> None:
         assert process.wait(timeout=60) == 1
     finally:
         process.kill()
+
+
+def test_workers_stop_when_the_supervisor_is_killed_outright() -> None:
+    port = free_port()
+    process = _serve("tests.api.common.pid_app:app", port)
+    try:
+        pids = _pids_seen(port, 32)
+    finally:
+        process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(_alive(int(pid)) for pid in pids):
+        assert time.monotonic() < deadline, "orphaned workers still run"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_refuses_a_port_that_something_listens_on() -> None:
