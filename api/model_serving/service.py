@@ -1,4 +1,4 @@
-"""What the routes do, minus HTTP: input checks, cached resolution, batch splitting, after-response writes."""
+"""What the routes do, minus HTTP: input checks, cached resolution, batch splitting, write-behind bookkeeping."""
 
 import logging
 import time
@@ -168,7 +168,7 @@ def call_entry(caller_id: str, model: SpamModel, endpoint: str, input_json: str)
 
 
 class CallRecorder:
-    """After-response bookkeeping: cache what was computed, log the call; and reading the log back.
+    """Per-call bookkeeping: cache what was computed, log the call; and reading the log back.
 
     The LRU update is in memory and immediate; storage writes go to the write-behind thread, whose
     failures are logged and counted, never raised to a request.
