@@ -2,6 +2,7 @@
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,30 @@ def test_a_text_with_no_known_tokens_works_alone_and_last_in_a_batch(real_client
     )
     assert alone.status_code == 200 and batch.status_code == 200, batch.text
     assert batch.json()["predictions"][1]["prediction"] == pytest.approx(alone.json()["prediction"])
+
+
+def test_concurrent_requests_batched_together_each_get_their_own_answer(real_client: TestClient) -> None:
+    texts = [SPAM, HAM, "...", "free entry!! txt WIN to 80082", "are we still on for tonight?", "URGENT call now"]
+    calls = [(version, text) for version in VERSIONS for text in texts] * 4
+    before = _predict_calls(real_client)
+
+    def ask(call: tuple[str, str]) -> dict:
+        version, text = call
+        response = real_client.post(f"/model/{version}/text_to_prediction", json={"text": text, "skip_cache": True})
+        assert response.status_code == 200, response.text
+        return response.json()["prediction"]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(ask, calls))
+    for (version, text), answer in zip(calls, answers, strict=True):
+        model = real_client.app.state.models[version]
+        [expected] = model.features_to_predictions([model.text_to_features(text)])
+        assert answer == pytest.approx(expected, abs=1e-12), (version, text)
+    shared = len(calls) - (_predict_calls(real_client) - before)
+    assert shared > 0, "no two requests shared a predict call"  # 16 threads overlap all the time
+
+
+def _predict_calls(client: TestClient) -> float:
+    metrics = client.get("/metrics").text
+    counts = [line for line in metrics.splitlines() if line.startswith("spamops_model_predict_rows_count")]
+    return sum(float(line.rsplit(" ", 1)[1]) for line in counts)
