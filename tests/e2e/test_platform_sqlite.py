@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send
-from tests.e2e.platform import Platform, copy_built_repo, running_platform
+from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
 from tests.fixtures.platform import BuiltPlatform
 from training.versions import PROJECT_ROOT
 
@@ -94,3 +94,14 @@ def test_serving_benchmark_has_no_errors(platform: Platform, dev_csv: Path, endp
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout.splitlines()[0])
     assert summary["statuses"] == {"200": 300} and summary["throughput_rps"] > 0
+
+
+def test_realtime_benchmark_sees_every_message_online(platform: Platform) -> None:
+    argv = [sys.executable, "scripts/bench_realtime.py", "--inbox-url", platform.url("inbox"),
+            "--feature-server-url", platform.url("feature_server"), "--api-key", API_KEY,
+            "--requests", "40", "--warmup", "2", "--concurrency", "4", "--deadline", "20"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = json.loads(result.stdout.splitlines()[0])
+    assert summary["never_online"] == 0 and sum(summary["statuses"].values()) == 40
+    assert set(summary["statuses"]) <= {"201", "202"}  # 202: stored, pushed later by the retrier
