@@ -99,7 +99,11 @@ class Supervisor:
         return process
 
     def run(self) -> int:
-        check_port_free(self.args.host, self.args.port)
+        try:
+            check_port_free(self.args.host, self.args.port)
+        except OSError as exc:
+            logger.error("cannot listen on %s:%s: %s", self.args.host, self.args.port, exc)
+            return 1
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
         self.workers = [self.spawn() for _ in range(self.args.workers)]

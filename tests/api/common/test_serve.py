@@ -99,5 +99,12 @@ def test_refuses_a_port_that_something_listens_on() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
+        port = taken.getsockname()[1]
         with pytest.raises(OSError):
-            check_port_free("127.0.0.1", taken.getsockname()[1])
+            check_port_free("127.0.0.1", port)
+        process = _serve("tests.api.common.pid_app:app", port)
+        try:
+            assert process.wait(timeout=30) == 1
+            assert b"cannot listen" in process.stdout.read()  # type: ignore[union-attr]
+        finally:
+            process.kill()
