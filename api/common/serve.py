@@ -23,9 +23,9 @@ import threading
 from multiprocessing.process import BaseProcess
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app cannot start
 
 logger = logging.getLogger(__name__)
-STARTUP_FAILURE = 3  # uvicorn's exit code when the lifespan or the bind fails
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
 
 

@@ -70,7 +70,7 @@ def create_app(
             reader=app.state.feature_reader,
             batcher=PredictionBatcher(app.state.prediction_cache, max_batch=settings.predict_batch_max),
         )
-        app.state.call_recorder = serving.recorder
+        app.state.serving = serving
         # Routers close over loaded models, so they are added here; removed again at shutdown.
         for model in loaded:
             app.include_router(make_model_router(model, serving))

@@ -274,7 +274,7 @@ def test_integral_and_float_features_share_a_cache_entry(client: TestClient) -> 
 
 def test_cache_hit_from_persisted_layer(client: TestClient, app_stores: Stores, fake_model: FakeModel) -> None:
     post(client, "text_to_prediction", {"text": "persist me"})
-    client.app.state.call_recorder.writer.flush()
+    client.app.state.serving.recorder.writer.flush()
     client.app.state.prediction_cache._memory.clear()  # force the persisted layer
     assert post(client, "text_to_prediction", {"text": "persist me"})[1]["from_cache"] is True
     assert fake_model.predict_calls == [1]
@@ -290,7 +290,7 @@ def test_failing_background_writes_do_not_fail_requests(client: TestClient, app_
         status, body = post(client, "text_to_prediction", {"text": "still fine", "skip_cache": True})
         assert status == 200
         assert_prediction(body)
-    client.app.state.call_recorder.writer.flush()
+    client.app.state.serving.recorder.writer.flush()
     metrics = client.get("/metrics").text
     assert 'spamops_background_failures_total{task="call_log_append"}' in metrics
 
