@@ -1,4 +1,4 @@
-"""Push v2 features for every stored message of USER... that has none online (and append them offline).
+"""Push v2 features for every stored message of USER... that lacks them online or offline (Feast push).
 
 Reads the user-data store (STORAGE_BACKEND, SQLITE_PATH, CASSANDRA_*), the Feast repository
 (FEATURE_REPO_PATH, FEAST_FS_YAML_FILE for Cassandra) and the v2 tokenizer (MODELS_DIR). Idempotent:
@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 
-from api.common.offline_append import OfflineAppender, v2_source_dir
 from api.common.storage import make_stores
 from api.inbox.backfill import BackfillSettings, backfill_users
 from training.tokenizer import SmsTokenizer
@@ -27,16 +26,15 @@ def main(argv: list[str] | None = None) -> int:
 
     feature_store = FeatureStore(repo_path=str(settings.feature_repo_path), fs_yaml_file=settings.feast_yaml_path)
     tokenizer = SmsTokenizer.load(tokenizer_dir(settings.models_dir))
-    appender = OfflineAppender(v2_source_dir(settings.feature_repo_path))
     stores = make_stores(settings)
     try:
         report = backfill_users(args.users, sms_store=stores.sms, feature_store=feature_store, tokenizer=tokenizer,
-                                appender=appender, chunk_size=settings.backfill_chunk_size,
+                                chunk_size=settings.backfill_chunk_size,
                                 progress=not args.no_progress)
     finally:
-        appender.close()
         stores.close()
-    print(json.dumps({"users": report.users, "checked": report.checked, "pushed": report.pushed}))
+    print(json.dumps({"users": report.users, "checked": report.checked, "pushed_online": report.pushed_online,
+                      "pushed_offline": report.pushed_offline}))
     return 0
 
 

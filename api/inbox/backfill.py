@@ -1,10 +1,11 @@
-"""Repair gaps: push v2 features for every stored message of some users that has none online.
+"""Repair gaps: push v2 features for every stored message of some users that lacks them online or offline.
 
-For each user, the messages are read from the user-data store page by page, their v2 features are
-looked up online (`get_online_features` on sms_features2), and the missing ones are computed with the
-v2 tokenizer, pushed online through the Feast SDK (`PushMode.ONLINE`) and appended offline as new
-part files (never Feast's offline push, see DESIGN §10). A second run finds nothing to do.
-Run it while no inbox has messages queued for the same users, or those get a second offline row.
+For each user, the messages are read from the user-data store page by page. Per chunk, the v2
+features are looked up online (`get_online_features`) and offline (`get_historical_features` at
+each message's own receive time); the missing ones are computed with the v2 tokenizer and pushed
+through Feast's push, to the store(s) that lack them. Our offline store records a row once however
+often it is pushed (feast_ext.offline), so a run beside live inboxes doubles nothing. A second run
+finds nothing to do.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,7 +18,6 @@ from feast.data_source import PushMode
 from pydantic import Field
 from tqdm import tqdm
 
-from api.common.offline_append import FeatureRow, OfflineAppender
 from api.common.settings import BaseServiceSettings, FeatureRepoSettings
 from api.common.storage import SmsStore, StoredSms
 from api.inbox.upstreams import PUSH_SOURCE
@@ -37,7 +37,8 @@ class BackfillSettings(BaseServiceSettings, FeatureRepoSettings):
 class BackfillReport:
     users: int
     checked: int
-    pushed: int
+    pushed_online: int
+    pushed_offline: int
 
 
 def user_messages(store: SmsStore, user_id: str, *, page_size: int) -> Iterator[StoredSms]:
@@ -48,53 +49,62 @@ def user_messages(store: SmsStore, user_id: str, *, page_size: int) -> Iterator[
         before = page[-1].sms_id
 
 
-def missing_online(feature_store: FeatureStore, sms_ids: Sequence[str]) -> list[str]:
+def missing_online(feature_store: FeatureStore, sms_ids: Sequence[str]) -> set[str]:
     rows = [{ENTITY_KEY: sms_id} for sms_id in sms_ids]
     values = feature_store.get_online_features(features=[V2_REF], entity_rows=rows).to_dict()[V2_FIELD]
-    return [sms_id for sms_id, value in zip(sms_ids, values, strict=True) if value is None]
+    return {sms_id for sms_id, value in zip(sms_ids, values, strict=True) if value is None}
 
 
-def push_features(feature_store: FeatureStore, rows: Sequence[FeatureRow]) -> None:
-    frame = pd.DataFrame({
-        ENTITY_KEY: [row.sms_id for row in rows],
-        TIMESTAMP_FIELD: pd.to_datetime([row.event_timestamp for row in rows], utc=True),
-        V2_FIELD: [list(row.features) for row in rows],
+def missing_offline(feature_store: FeatureStore, chunk: Sequence[StoredSms]) -> set[str]:
+    entities = pd.DataFrame({
+        ENTITY_KEY: [str(sms.sms_id) for sms in chunk],
+        TIMESTAMP_FIELD: pd.to_datetime([sms.received_at for sms in chunk], utc=True),
     })
-    feature_store.push(PUSH_SOURCE, frame, to=PushMode.ONLINE)
+    found = feature_store.get_historical_features(entity_df=entities, features=[V2_REF]).to_df()
+    return set(found.loc[found[V2_FIELD].isna(), ENTITY_KEY])
 
 
-def backfill_chunk(chunk: Sequence[StoredSms], *, feature_store: FeatureStore, tokenizer: SmsTokenizer,
-                   appender: OfflineAppender) -> int:
-    missing = set(missing_online(feature_store, [str(sms.sms_id) for sms in chunk]))
-    todo = [sms for sms in chunk if str(sms.sms_id) in missing]
-    if not todo:
-        return 0
-    features = tokenizer.transform([sms.sms_text for sms in todo])
-    rows = [FeatureRow(str(sms.sms_id), sms.received_at, [int(v) for v in vector])
-            for sms, vector in zip(todo, features, strict=True)]
-    push_features(feature_store, rows)  # online first: a row offline is then always also online
-    appender.append(rows)
-    return len(rows)
+def push_features(feature_store: FeatureStore, tokenizer: SmsTokenizer, todo: Sequence[StoredSms],
+                  to: PushMode) -> None:
+    frame = pd.DataFrame({
+        ENTITY_KEY: [str(sms.sms_id) for sms in todo],
+        TIMESTAMP_FIELD: pd.to_datetime([sms.received_at for sms in todo], utc=True),
+        V2_FIELD: [[int(v) for v in vector] for vector in tokenizer.transform([sms.sms_text for sms in todo])],
+    })
+    feature_store.push(PUSH_SOURCE, frame, to=to)
+
+
+def backfill_chunk(chunk: Sequence[StoredSms], *, feature_store: FeatureStore,
+                   tokenizer: SmsTokenizer) -> tuple[int, int]:
+    online = missing_online(feature_store, [str(sms.sms_id) for sms in chunk])
+    offline = missing_offline(feature_store, chunk)
+    for mode, wanted in ((PushMode.ONLINE_AND_OFFLINE, online & offline), (PushMode.ONLINE, online - offline),
+                         (PushMode.OFFLINE, offline - online)):
+        if todo := [sms for sms in chunk if str(sms.sms_id) in wanted]:
+            push_features(feature_store, tokenizer, todo, mode)
+    return len(online), len(offline)
+
+
+def _chunks(messages: Iterable[StoredSms], size: int) -> Iterator[list[StoredSms]]:
+    chunk: list[StoredSms] = []
+    for sms in messages:
+        chunk.append(sms)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def backfill_users(users: Iterable[str], *, sms_store: SmsStore, feature_store: FeatureStore,
-                   tokenizer: SmsTokenizer, appender: OfflineAppender, chunk_size: int = 200,
-                   progress: bool = True) -> BackfillReport:
+                   tokenizer: SmsTokenizer, chunk_size: int = 200, progress: bool = True) -> BackfillReport:
     users = list(users)
-    checked = pushed = 0
+    checked = online = offline = 0
     with tqdm(desc="messages checked", unit="sms", disable=not progress) as bar:
         for user in users:
-            chunk: list[StoredSms] = []
-            for sms in user_messages(sms_store, user, page_size=chunk_size):
-                chunk.append(sms)
-                if len(chunk) == chunk_size:
-                    pushed += backfill_chunk(chunk, feature_store=feature_store, tokenizer=tokenizer, appender=appender)
-                    checked, chunk = checked + len(chunk), []
-                    bar.update(chunk_size)
-            if chunk:
-                pushed += backfill_chunk(chunk, feature_store=feature_store, tokenizer=tokenizer, appender=appender)
-                checked += len(chunk)
+            for chunk in _chunks(user_messages(sms_store, user, page_size=chunk_size), chunk_size):
+                pushed = backfill_chunk(chunk, feature_store=feature_store, tokenizer=tokenizer)
+                checked, online, offline = checked + len(chunk), online + pushed[0], offline + pushed[1]
                 bar.update(len(chunk))
-            bar.set_postfix(pushed=pushed)
-    appender.flush()
-    return BackfillReport(users=len(users), checked=checked, pushed=pushed)
+                bar.set_postfix(online=online, offline=offline)
+    return BackfillReport(users=len(users), checked=checked, pushed_online=online, pushed_offline=offline)

@@ -1,12 +1,21 @@
 """`POST /sms`: the external sender's webhook (DESIGN §5)."""
 
-from fastapi import APIRouter, Depends, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response, status
 
 from api.common.auth import require_api_key
 from api.inbox.deps import PipelineDep
-from api.inbox.schemas import InboxResult, InboxSms
+from api.inbox.pipeline import Incoming
+from api.inbox.schemas import IDEMPOTENCY_KEY_PATTERN, InboxResult, InboxSms
 
 router = APIRouter(tags=["inbox"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY_PATTERN,
+           description="Makes a retried POST safe: the same key returns the same sms_id and stores nothing twice."),
+]
 
 
 @router.post(
@@ -14,14 +23,18 @@ router = APIRouter(tags=["inbox"])
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_api_key)],
     responses={
-        202: {"model": InboxResult, "description": "stored; the feature push is queued for retry"},
+        201: {"description": "stored, features online, offline row durably recorded"},
+        202: {"model": InboxResult, "description": "stored; the feature push is pending, durably, and will complete"},
         401: {"description": "missing or wrong X-API-Key"},
+        422: {"description": "invalid body or Idempotency-Key, or the key was used for a different message"},
         502: {"description": "user-data answered wrongly; the message was not stored"},
         503: {"description": "user-data unreachable; the message was not stored"},
     },
 )
-async def receive_sms(body: InboxSms, pipeline: PipelineDep, response: Response) -> InboxResult:
-    outcome = await pipeline.receive(body)
+async def receive_sms(
+    body: InboxSms, pipeline: PipelineDep, response: Response, idempotency_key: IdempotencyKey = None
+) -> InboxResult:
+    outcome = await pipeline.receive(Incoming(body, idempotency_key))
     if not outcome.pushed:
         response.status_code = status.HTTP_202_ACCEPTED
     return InboxResult(success=True, reason=outcome.reason, sms_id=outcome.sms_id)

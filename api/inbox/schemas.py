@@ -6,6 +6,9 @@ from pydantic import BaseModel
 
 from api.user_data.schemas import SenderId, SmsText, UserId
 
+# Visible ASCII, as the IETF httpapi Idempotency-Key draft's examples (UUIDs, random tokens) are.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"
+
 
 class InboxSms(BaseModel):
     recipient_id: UserId

@@ -5,11 +5,10 @@ from functools import lru_cache
 from pydantic import Field
 
 from api.common.auth import ApiKeySettings
-from api.common.settings import BaseServiceSettings, FeatureRepoSettings, ServiceUrl
+from api.common.settings import BaseServiceSettings, ServiceUrl
 
 
-# The offline part files go to <feature_repo_path>/data/sms_features2/ (same repo as `feast serve`).
-class InboxSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySettings):
+class InboxSettings(BaseServiceSettings, ApiKeySettings):
     user_data_url: ServiceUrl = "http://127.0.0.1:8111"
     model_serving_url: ServiceUrl = "http://127.0.0.1:8000"
     feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
@@ -19,17 +18,18 @@ class InboxSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySettings):
     upstream_connect_timeout_seconds: float = Field(default=0.5, gt=0)
     upstream_attempts: int = Field(default=3, ge=1, le=10)
     upstream_max_seconds: float = Field(default=5.0, gt=0)
-    # Attempts per push (request path and retrier alike) before the rows are (re)queued; 202 in the request path.
+    # Attempts per push in the request path before the answer is 202 (the push stays pending).
     push_attempts: int = Field(default=2, ge=1, le=10)
 
-    # The background retrier: exponential backoff between attempts, capped, retrying until success.
-    retry_initial_seconds: float = Field(default=0.2, gt=0)
-    retry_max_seconds: float = Field(default=5.0, gt=0)
-    # Most rows in one `/push` (concurrent messages and queued ones are pushed together, one push at a time).
-    push_batch_rows: int = Field(default=256, ge=1)
+    # Concurrent messages share one store, one features call and one push (api.common.batching).
+    ingest_batch_max: int = Field(default=64, ge=1, le=500)
+    ingest_batches_in_flight: int = Field(default=2, ge=1, le=32)
 
-    offline_flush_seconds: float = Field(default=0.5, gt=0)
-    offline_flush_rows: int = Field(default=1000, ge=1)
+    # The recovery loop: pending pushes older than min_age are completed every interval.
+    recovery_interval_seconds: float = Field(default=1.0, gt=0)
+    recovery_min_age_seconds: float = Field(default=2.0, ge=0)
+    recovery_batch_size: int = Field(default=256, ge=1, le=500)
+    recovery_max_backoff_seconds: float = Field(default=5.0, gt=0)
 
 
 @lru_cache

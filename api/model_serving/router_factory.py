@@ -26,6 +26,7 @@ from api.model_serving.schemas import (
     CallLogResult,
     CallRecord,
     FeaturesBatchInput,
+    FeaturesBatchResult,
     FeaturesInput,
     FeaturesResult,
     PredictionResult,
@@ -142,13 +143,21 @@ def make_model_router(model: SpamModel, serving: Serving) -> APIRouter:
             ]
         )
 
+    @router.post(f"/{TEXT_TO_FEATURES}_batch")
+    async def text_to_features_batch(body: TextBatchInput, caller: CallerIdDep) -> FeaturesBatchResult:
+        # Feature extraction is cheap and pure, so the batch form neither reads nor writes the cache.
+        texts = check_texts(body.texts)
+        record(caller, f"{TEXT_TO_FEATURES}_batch", service.canonical_json({"texts": texts}), [])
+        return FeaturesBatchResult(features=[model.text_to_features(text) for text in texts])
+
+    def check_texts(texts: list[str]) -> list[str]:
+        service.check_batch(texts, max_size=settings.max_batch_size, field="texts")
+        return [service.check_text(t, max_length=settings.max_text_length, field=f"texts[{i}]")
+                for i, t in enumerate(texts)]
+
     @router.post(f"/{TEXT_TO_PREDICTION}_batch", response_model_exclude_none=True)
     async def text_to_prediction_batch(body: TextBatchInput, caller: CallerIdDep) -> BatchPredictionResult:
-        service.check_batch(body.texts, max_size=settings.max_batch_size, field="texts")
-        texts = [
-            service.check_text(t, max_length=settings.max_text_length, field=f"texts[{i}]")
-            for i, t in enumerate(body.texts)
-        ]
+        texts = check_texts(body.texts)
         outcomes = await predict_batch(
             TEXT_TO_PREDICTION, "text", texts, body.skip_cache, lambda i: model.text_to_features(texts[i])
         )

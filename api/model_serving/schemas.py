@@ -54,6 +54,10 @@ class FeaturesResult(BaseModel):
     from_cache: bool
 
 
+class FeaturesBatchResult(BaseModel):
+    features: list[list[float] | list[int]] = Field(description="One feature vector per text, in input order.")
+
+
 class PredictionResult(BaseModel):
     input: dict[str, Any] | None = None
     prediction: Prediction
