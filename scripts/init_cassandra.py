@@ -1,5 +1,8 @@
 """Create the spamops keyspace and app tables in Cassandra; safe to run again (IF NOT EXISTS).
 
+The app tables: prediction_cache, call_log, smss_by_users, and the inbox's exactly-once write path,
+pending_pushes (8 shards) and idempotency_keys (see api/common/storage/cassandra.py).
+
 Reads CASSANDRA_HOSTS, CASSANDRA_PORT, CASSANDRA_KEYSPACE, CASSANDRA_LOCAL_DC and
 CASSANDRA_REQUEST_TIMEOUT from the environment (or .env). Feast's own tables are created by
 `feast -c feature_repo -f feature_repo/feature_store.cassandra.yaml apply` afterwards, in the same keyspace.

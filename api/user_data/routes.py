@@ -1,27 +1,39 @@
-"""`/sms` routes: list a user's inbox (newest first, cursor-paged), read one message, store one."""
+"""User-data routes: a user's inbox (`/sms`), and the inbox service's exactly-once write path
+(`/batch/sms`, `/pending`): messages stored with their pending push and idempotency key, and the
+pending pushes listed and cleared by whichever inbox worker completes them."""
 
 import uuid
-from typing import Annotated
+from collections.abc import Sized
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
 from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.common.auth import require_api_key
+from api.common.errors import PayloadTooLarge
 from api.common.ids import time_uuid
 from api.common.storage import StoredSms
 from api.user_data.deps import SettingsDep, SmsStoreDep
 from api.user_data.schemas import (
     USER_ID_PATTERN,
+    BatchSmsCreate,
+    BatchSmsResult,
+    BatchSmsResults,
+    PendingClear,
+    PendingPage,
+    PendingPushPublic,
     SmsCreate,
     SmsCreated,
     SmsPage,
     SmsPublic,
     require_time_uuid,
 )
-from api.user_data.settings import MAX_ID_LENGTH, MAX_PAGE_SIZE
+from api.user_data.settings import MAX_ID_LENGTH, MAX_PAGE_SIZE, MAX_PENDING_PAGE, UserDataSettings
 
-router = APIRouter(prefix="/sms", tags=["sms"])
+router = APIRouter()
+keyed = APIRouter(dependencies=[Depends(require_api_key)])
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
 SmsIdPath = Annotated[uuid.UUID, Path(), AfterValidator(require_time_uuid)]
@@ -31,8 +43,12 @@ BeforeQuery = Annotated[
 ]
 LimitQuery = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size (default from settings).")]
 
+UNAUTHORISED: dict[int | str, dict[str, Any]] = {401: {"description": "missing or wrong X-API-Key"}}
+INVALID = {422: {"description": "invalid body, path or query (JSON detail names the field)"}}
+TOO_LARGE = {413: {"description": "more items than MAX_BATCH_SIZE, or a body over MAX_BODY_BYTES"}}
 
-@router.get("/{user_id}")
+
+@router.get("/sms/{user_id}", tags=["sms"])
 async def list_sms(
     user_id: UserIdPath, store: SmsStoreDep, settings: SettingsDep, limit: LimitQuery = None, before: BeforeQuery = None
 ) -> SmsPage:
@@ -44,7 +60,7 @@ async def list_sms(
     return SmsPage(items=[SmsPublic.from_stored(user_id, sms) for sms in page], next_before=next_before)
 
 
-@router.get("/{user_id}/{sms_id}", responses={404: {"description": "no such message for this user"}})
+@router.get("/sms/{user_id}/{sms_id}", tags=["sms"], responses={404: {"description": "no such message for this user"}})
 async def get_sms(user_id: UserIdPath, sms_id: SmsIdPath, store: SmsStoreDep) -> SmsPublic:
     sms = await run_in_threadpool(store.get, user_id, sms_id)
     if sms is None:
@@ -52,13 +68,65 @@ async def get_sms(user_id: UserIdPath, sms_id: SmsIdPath, store: SmsStoreDep) ->
     return SmsPublic.from_stored(user_id, sms)
 
 
-@router.post(
-    "/{user_id}",
+@keyed.post(
+    "/sms/{user_id}",
+    tags=["sms"],
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(require_api_key)],
-    responses={401: {"description": "missing or wrong X-API-Key"}},
+    responses={
+        200: {"model": SmsCreated, "description": "this sms_id already holds this very message; nothing written"},
+        409: {"description": "this sms_id already holds another message; nothing written"},
+        **UNAUTHORISED,
+        **INVALID,
+    },
 )
-async def create_sms(user_id: UserIdPath, body: SmsCreate, store: SmsStoreDep) -> SmsCreated:
+async def create_sms(user_id: UserIdPath, body: SmsCreate, store: SmsStoreDep, response: Response) -> SmsCreated:
     sms = StoredSms(sms_id=body.sms_id or time_uuid(), sender_id=body.sender_id, sms_text=body.sms_text)
-    await run_in_threadpool(store.add, user_id, sms)
+    outcome = await run_in_threadpool(store.add, user_id, sms)
+    if outcome == "conflict":
+        raise HTTPException(
+            status_code=status.HTTP_409_CONFLICT, detail=f"sms_id {sms.sms_id} already holds another message"
+        )
+    if outcome == "exists":
+        response.status_code = status.HTTP_200_OK
+        return SmsCreated(successful=True, msg="already stored", sms_id=sms.sms_id)
     return SmsCreated(successful=True, msg="stored", sms_id=sms.sms_id)
+
+
+@keyed.post("/batch/sms", tags=["inbox"], responses={**UNAUTHORISED, **TOO_LARGE, **INVALID})
+async def create_sms_batch(body: BatchSmsCreate, store: SmsStoreDep, settings: SettingsDep) -> BatchSmsResults:
+    """Store each message with its pending push and idempotency key (statuses: created, replayed,
+    key_conflict); one storage call for the whole batch."""
+    _check_size(body.items, settings, field="items")
+    items = [item.to_store() for item in body.items]
+    results = await run_in_threadpool(store.add_batch, items, key_ttl_seconds=settings.idempotency_ttl_seconds)
+    return BatchSmsResults(items=[BatchSmsResult.from_store(result) for result in results])
+
+
+@keyed.get("/pending", tags=["inbox"], responses={**UNAUTHORISED, **INVALID})
+async def list_pending(
+    store: SmsStoreDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PENDING_PAGE)] = 100,
+    older_than_seconds: Annotated[float, Query(ge=0, description="Only pushes pending at least this long.")] = 0,
+) -> PendingPage:
+    older_than = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+    pushes = await run_in_threadpool(store.pending, limit=limit, older_than=older_than)
+    return PendingPage(items=[PendingPushPublic.from_store(push) for push in pushes])
+
+
+@keyed.post(
+    "/pending/clear",
+    tags=["inbox"],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={204: {"description": "cleared (unknown ids are ignored)"}, **UNAUTHORISED, **TOO_LARGE, **INVALID},
+)
+async def clear_pending(body: PendingClear, store: SmsStoreDep, settings: SettingsDep) -> None:
+    _check_size(body.sms_ids, settings, field="sms_ids")
+    await run_in_threadpool(store.clear_pending, body.sms_ids)
+
+
+def _check_size(items: Sized, settings: UserDataSettings, *, field: str) -> None:
+    if len(items) > settings.max_batch_size:
+        raise PayloadTooLarge(f"{field} holds {len(items)} items; the limit is {settings.max_batch_size}")
+
+
+router.include_router(keyed)

@@ -4,10 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from api.common.storage import StoredSms
+from api.common.storage import BatchStatus, PendingPush, SmsBatchItem, SmsBatchResult, StoredSms
 from api.user_data.settings import MAX_ID_LENGTH, MAX_TEXT_LENGTH
+from training.versions import V2_LENGTH
+
+MAX_KEY_LENGTH = 255
+MAX_TOKEN_ID = 2**31 - 1  # Cassandra `int`
 
 # Ids appear in URLs and Cassandra partition keys: short, printable, no slashes.
 USER_ID_PATTERN = r"^[A-Za-z0-9._@+-]+$"
@@ -31,19 +35,20 @@ def require_time_uuid(value: uuid.UUID) -> uuid.UUID:
     return value
 
 
+TimeUuid = Annotated[uuid.UUID, AfterValidator(require_time_uuid)]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY_LENGTH)]
+TokenId = Annotated[int, Field(strict=True, ge=0, le=MAX_TOKEN_ID)]
+V2Features = Annotated[list[TokenId], Field(min_length=V2_LENGTH, max_length=V2_LENGTH)]
+
+
 class SmsCreate(BaseModel):
     sender_id: SenderId
     sms_text: SmsText
-    sms_id: uuid.UUID | None = Field(
+    sms_id: TimeUuid | None = Field(
         default=None,
         description="Optional client-made time-based UUID, so a retried POST stores the message once. "
         "The server makes one when absent.",
     )
-
-    @field_validator("sms_id")
-    @classmethod
-    def _time_based(cls, value: uuid.UUID | None) -> uuid.UUID | None:
-        return None if value is None else require_time_uuid(value)
 
 
 class SmsCreated(BaseModel):
@@ -68,3 +73,57 @@ class SmsPublic(BaseModel):
 class SmsPage(BaseModel):
     items: list[SmsPublic]
     next_before: uuid.UUID | None = Field(description="Pass as `before` for the next (older) page; null at the end.")
+
+
+class BatchSmsItem(BaseModel):
+    user_id: UserId
+    sms_id: TimeUuid
+    sender_id: SenderId
+    sms_text: SmsText
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None, description="A retry with the same key gets the first sms_id back and writes nothing."
+    )
+    features: V2Features | None = Field(default=None, description="v2 token ids, or null if not computed yet.")
+
+    def to_store(self) -> SmsBatchItem:
+        sms = StoredSms(sms_id=self.sms_id, sender_id=self.sender_id, sms_text=self.sms_text)
+        features = None if self.features is None else tuple(self.features)
+        return SmsBatchItem(self.user_id, sms, self.idempotency_key, features)
+
+
+class BatchSmsCreate(BaseModel):
+    items: list[BatchSmsItem] = Field(min_length=1, description="At most MAX_BATCH_SIZE items.")
+
+
+class BatchSmsResult(BaseModel):
+    sms_id: uuid.UUID = Field(description="On a replay, the sms_id recorded for the key.")
+    status: BatchStatus
+    pending: bool = Field(description="Whether a pending push exists for sms_id after the call.")
+
+    @classmethod
+    def from_store(cls, result: SmsBatchResult) -> "BatchSmsResult":
+        return cls(sms_id=result.sms_id, status=result.status, pending=result.pending)
+
+
+class BatchSmsResults(BaseModel):
+    items: list[BatchSmsResult] = Field(description="One per request item, in request order.")
+
+
+class PendingPushPublic(BaseModel):
+    sms_id: uuid.UUID
+    user_id: str
+    sms_text: str
+    features: list[int] | None
+
+    @classmethod
+    def from_store(cls, push: PendingPush) -> "PendingPushPublic":
+        features = None if push.features is None else list(push.features)
+        return cls(sms_id=push.sms_id, user_id=push.user_id, sms_text=push.sms_text, features=features)
+
+
+class PendingPage(BaseModel):
+    items: list[PendingPushPublic] = Field(description="Oldest first.")
+
+
+class PendingClear(BaseModel):
+    sms_ids: list[TimeUuid] = Field(description="At most MAX_BATCH_SIZE ids; unknown ids are ignored.")

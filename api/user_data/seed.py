@@ -49,8 +49,10 @@ def sample_messages() -> list[tuple[str, StoredSms]]:
 
 
 def seed_sample_inboxes(store: SmsStore) -> list[tuple[str, StoredSms]]:
-    """Write every sample message (idempotent); returns what was written."""
+    """Write every sample message (idempotent); returns what was written. Raises ValueError if a sample
+    id already holds another message (the store never overwrites one)."""
     messages = sample_messages()
     for user, sms in messages:
-        store.add(user, sms)
+        if store.add(user, sms) == "conflict":
+            raise ValueError(f"sms_id {sms.sms_id} of user {user} already holds another message")
     return messages

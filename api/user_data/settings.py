@@ -10,10 +10,18 @@ from api.common.settings import BaseServiceSettings
 MAX_TEXT_LENGTH = 5_000  # characters, as model serving accepts
 MAX_ID_LENGTH = 128
 MAX_PAGE_SIZE = 100
+MAX_PENDING_PAGE = 1_000
+DAY_SECONDS = 86_400
 
 
 class UserDataSettings(BaseServiceSettings, ApiKeySettings):
     default_page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
+    # Items in one POST /batch/sms or POST /pending/clear; more is a 413.
+    max_batch_size: int = Field(default=64, ge=1)
+    # A full batch of the longest texts (MAX_TEXT_LENGTH characters, up to 4 bytes each) must fit.
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    # How long a retry with the same Idempotency-Key is answered with the first sms_id.
+    idempotency_ttl_seconds: int = Field(default=DAY_SECONDS, ge=1)
 
 
 @lru_cache

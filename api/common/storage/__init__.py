@@ -7,16 +7,22 @@ Contract for every implementation:
 - `CallLog.recent` returns entries newest first, `called_at >= since`, at most `limit`.
 - `SmsStore.list` returns a user's messages newest first (by `sms_id`, a time-based UUID), at most
   `limit`, only those strictly older than `before` when it is given (cursor paging).
+- `SmsStore` never overwrites a message: `add` and `add_batch` report what is already there instead.
+- `SmsStore.add_batch` stores each message together with its pending push and its idempotency record,
+  so a crash leaves either all three or none (per item); see the method for the statuses.
 
 A backend module exposes `make_<backend>_stores(settings) -> Stores`; only backend modules import
 their driver (`sqlite3`, `cassandra`).
 """
 
+import hashlib
+import json
 import uuid
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
 from api.common.ids import time_uuid, uuid_datetime
 from api.common.settings import BaseServiceSettings
@@ -57,6 +63,46 @@ class StoredSms:
         return uuid_datetime(self.sms_id)
 
 
+AddStatus = Literal["created", "exists", "conflict"]
+BatchStatus = Literal["created", "replayed", "key_conflict"]
+
+
+class SmsBatchItem(NamedTuple):
+    """One message for `SmsStore.add_batch`; `features` is None when they are not computed yet."""
+
+    user_id: str
+    sms: StoredSms
+    idempotency_key: str | None
+    features: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class SmsBatchResult:
+    sms_id: uuid.UUID  # the recorded id on a replay, which may differ from the item's
+    status: BatchStatus
+    pending: bool  # whether a pending push exists for sms_id after the call
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPush:
+    """A message whose features may not have reached the feature server yet."""
+
+    sms_id: uuid.UUID
+    user_id: str
+    sms_text: str
+    features: tuple[int, ...] | None
+
+
+def sms_fingerprint(user_id: str, sender_id: str, sms_text: str) -> str:
+    """What an idempotency key promises stays the same between a request and its retry."""
+    canonical = json.dumps([user_id, sender_id, sms_text], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def same_content(a: StoredSms, b: StoredSms) -> bool:
+    return a.sender_id == b.sender_id and a.sms_text == b.sms_text
+
+
 @runtime_checkable
 class PredictionCache(Protocol):
     def get(self, key: CacheKey) -> dict | None: ...
@@ -73,8 +119,26 @@ class CallLog(Protocol):
 
 @runtime_checkable
 class SmsStore(Protocol):
-    def add(self, user_id: str, sms: StoredSms) -> None:
-        """Idempotent: adding the same (user_id, sms_id) again overwrites with the same row."""
+    def add(self, user_id: str, sms: StoredSms) -> AddStatus:
+        """Never overwrites: "exists" when (user_id, sms_id) holds the same content, "conflict" when it
+        holds other content (nothing is written then), else "created"."""
+        ...
+
+    def add_batch(self, items: Sequence[SmsBatchItem], *, key_ttl_seconds: int) -> list[SmsBatchResult]:
+        """One result per item, in order. An item whose idempotency key is recorded is "replayed" with the
+        recorded sms_id, or "key_conflict" if the key was recorded for other content (user, sender, text).
+        Otherwise the message, its pending push and its key record (kept `key_ttl_seconds`) are written
+        together: "created". A recorded key whose message is missing (its writer died between the two
+        writes) is completed with the recorded sms_id: "created". An item whose sms_id already holds other
+        content is a "key_conflict"; nothing is written for a conflict, and its `pending` is False."""
+        ...
+
+    def pending(self, *, limit: int, older_than: datetime) -> list[PendingPush]:
+        """Pending pushes whose sms_id time is before `older_than`, oldest first, at most `limit`."""
+        ...
+
+    def clear_pending(self, sms_ids: Sequence[uuid.UUID]) -> None:
+        """Idempotent: unknown ids are ignored."""
 
     def get(self, user_id: str, sms_id: uuid.UUID) -> StoredSms | None: ...
 
@@ -125,13 +189,20 @@ def make_stores(settings: BaseServiceSettings) -> Stores:
 
 
 __all__ = [
+    "AddStatus",
     "Backend",
+    "BatchStatus",
     "CacheKey",
     "CallLog",
     "CallLogEntry",
+    "PendingPush",
     "PredictionCache",
+    "SmsBatchItem",
+    "SmsBatchResult",
     "SmsStore",
     "StoredSms",
     "Stores",
     "make_stores",
+    "same_content",
+    "sms_fingerprint",
 ]

@@ -9,7 +9,6 @@ import json
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
@@ -17,7 +16,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.util import min_uuid_from_time
 
 from api.common.settings import BaseServiceSettings
-from api.common.storage import CacheKey, CallLogEntry, StoredSms, Stores
+from api.common.storage import CacheKey, CallLogEntry, Stores
 
 PROTOCOL_VERSION = 4
 CALL_LOG_TTL_SECONDS = 3600
@@ -36,6 +35,16 @@ TABLES = (
         user_id text, sms_id timeuuid, sender_id text, sms_text text,
         PRIMARY KEY ((user_id), sms_id)
     ) WITH CLUSTERING ORDER BY (sms_id DESC)""",
+    # A few shards (from the sms_id) so the inbox's writes and deletes do not all hit one partition;
+    # the recovery reads every shard, oldest first within each.
+    """CREATE TABLE IF NOT EXISTS pending_pushes (
+        shard int, sms_id timeuuid, user_id text, sms_text text, features frozen<list<int>>,
+        PRIMARY KEY ((shard), sms_id)
+    ) WITH CLUSTERING ORDER BY (sms_id ASC)""",
+    # TTL per row (USING TTL), from the service's setting.
+    """CREATE TABLE IF NOT EXISTS idempotency_keys (
+        idempotency_key text PRIMARY KEY, sms_id timeuuid, fingerprint text
+    )""",
 )
 
 
@@ -143,37 +152,9 @@ class CassandraCallLog:
         ]
 
 
-class CassandraSmsStore:
-    """`smss_by_users`: one partition per user, clustered newest first, so every read is one slice."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        columns = "SELECT sms_id, sender_id, sms_text FROM smss_by_users"
-        self._insert = session.prepare(
-            "INSERT INTO smss_by_users (user_id, sms_id, sender_id, sms_text) VALUES (?, ?, ?, ?)"
-        )
-        self._get = session.prepare(f"{columns} WHERE user_id = ? AND sms_id = ?")
-        self._newest = session.prepare(f"{columns} WHERE user_id = ? LIMIT ?")
-        self._older = session.prepare(f"{columns} WHERE user_id = ? AND sms_id < ? LIMIT ?")
-
-    def add(self, user_id: str, sms: StoredSms) -> None:
-        self.session.execute(self._insert, (user_id, sms.sms_id, sms.sender_id, sms.sms_text))
-
-    def get(self, user_id: str, sms_id: UUID) -> StoredSms | None:
-        row = self.session.execute(self._get, (user_id, sms_id)).one()
-        return None if row is None else StoredSms(sms_id=row.sms_id, sender_id=row.sender_id, sms_text=row.sms_text)
-
-    def list(self, user_id: str, *, limit: int, before: UUID | None = None) -> "list[StoredSms]":
-        if limit < 1:
-            return []
-        if before is None:
-            rows = self.session.execute(self._newest, (user_id, limit))
-        else:
-            rows = self.session.execute(self._older, (user_id, before, limit))
-        return [StoredSms(sms_id=row.sms_id, sender_id=row.sender_id, sms_text=row.sms_text) for row in rows]
-
-
 def make_cassandra_stores(settings: BaseServiceSettings) -> Stores:
+    from api.common.storage.cassandra_sms import CassandraSmsStore  # it builds on connect() above
+
     backend = CassandraBackend(settings)
     return Stores(
         prediction_cache=CassandraPredictionCache(backend.session),

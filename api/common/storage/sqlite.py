@@ -18,7 +18,7 @@ from uuid import UUID
 
 from api.common.ids import datetime_ticks, uuid_ticks
 from api.common.settings import BaseServiceSettings
-from api.common.storage import CacheKey, CallLogEntry, StoredSms, Stores
+from api.common.storage import CacheKey, CallLogEntry, Stores
 
 CALL_LOG_RETENTION_SECONDS = 3600  # DESIGN §6: call_log rows live one hour
 PURGE_INTERVAL_SECONDS = 60.0
@@ -170,64 +170,9 @@ class SqliteCallLog:
         ]
 
 
-# The inbox table, created by its store. Rows are keyed like Cassandra's `smss_by_users`: the user,
-# then the time inside the timeuuid (so "newest first" and "older than the cursor" use the primary key).
-SMS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS smss_by_users (
-    user_id TEXT NOT NULL,
-    sms_ticks INTEGER NOT NULL,
-    sms_id TEXT NOT NULL,
-    sender_id TEXT NOT NULL,
-    sms_text TEXT NOT NULL,
-    PRIMARY KEY (user_id, sms_ticks, sms_id)
-) WITHOUT ROWID;
-"""
-_SMS_COLUMNS = "sms_id, sender_id, sms_text"
-
-
-class SqliteSmsStore:
-    def __init__(self, db: SqliteDatabase) -> None:
-        self.db = db
-        with db.locked() as conn:
-            conn.executescript(SMS_SCHEMA)
-
-    def add(self, user_id: str, sms: StoredSms) -> None:
-        with self.db.locked() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO smss_by_users VALUES (?, ?, ?, ?, ?)",
-                (user_id, uuid_ticks(sms.sms_id), str(sms.sms_id), sms.sender_id, sms.sms_text),
-            )
-
-    def get(self, user_id: str, sms_id: UUID) -> StoredSms | None:
-        with self.db.locked() as conn:
-            row = conn.execute(
-                f"SELECT {_SMS_COLUMNS} FROM smss_by_users WHERE user_id = ? AND sms_ticks = ? AND sms_id = ?",
-                (user_id, uuid_ticks(sms_id), str(sms_id)),
-            ).fetchone()
-        return None if row is None else _stored_sms(row)
-
-    def list(self, user_id: str, *, limit: int, before: UUID | None = None) -> "list[StoredSms]":
-        if limit < 1:
-            return []
-        if before is None:
-            where, params = "user_id = ?", (user_id,)
-        else:
-            ticks = uuid_ticks(before)
-            where = "user_id = ? AND (sms_ticks < ? OR (sms_ticks = ? AND sms_id < ?))"
-            params = (user_id, ticks, ticks, str(before))
-        with self.db.locked() as conn:
-            rows = conn.execute(
-                f"SELECT {_SMS_COLUMNS} FROM smss_by_users WHERE {where} ORDER BY sms_ticks DESC, sms_id DESC LIMIT ?",
-                (*params, limit),
-            ).fetchall()
-        return [_stored_sms(row) for row in rows]
-
-
-def _stored_sms(row: tuple[str, str, str]) -> StoredSms:
-    return StoredSms(sms_id=UUID(row[0]), sender_id=row[1], sms_text=row[2])
-
-
 def make_sqlite_stores(settings: BaseServiceSettings) -> Stores:
+    from api.common.storage.sqlite_sms import SqliteSmsStore  # it builds on SqliteDatabase above
+
     db = SqliteDatabase(settings.sqlite_path)
     return Stores(
         prediction_cache=SqlitePredictionCache(db), call_log=SqliteCallLog(db), backend=db, sms=SqliteSmsStore(db)

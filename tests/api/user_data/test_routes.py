@@ -115,11 +115,25 @@ def test_create_sms_invalid_user_id_returns_422(client: TestClient, user: str) -
     assert response.status_code == 422
 
 
-def test_create_sms_with_client_id_is_idempotent(client: TestClient) -> None:
+def test_create_sms_identical_repeat_returns_200_same_shape(client: TestClient) -> None:
     sms_id = str(time_uuid())
     assert _post(client, text="retried", sms_id=sms_id)["sms_id"] == sms_id
-    assert _post(client, text="retried", sms_id=sms_id)["sms_id"] == sms_id
+    again = client.post("/sms/fiona", json={"sender_id": "max", "sms_text": "retried", "sms_id": sms_id}, headers=AUTH)
+    assert again.status_code == 200
+    assert again.json() == {"successful": True, "msg": "already stored", "sms_id": sms_id}
     assert [item["sms_id"] for item in client.get("/sms/fiona").json()["items"]] == [sms_id]
+
+
+@pytest.mark.parametrize("change", [{"sms_text": "changed"}, {"sender_id": "mum"}])
+def test_create_sms_same_id_other_content_returns_409_and_keeps_first(client: TestClient, change: dict) -> None:
+    sms_id = str(time_uuid())
+    _post(client, text="original", sms_id=sms_id)
+    body = {"sender_id": "max", "sms_text": "original", "sms_id": sms_id, **change}
+    response = client.post("/sms/fiona", json=body, headers=AUTH)
+    assert response.status_code == 409
+    assert "already holds another message" in response.json()["detail"]
+    stored = client.get(f"/sms/fiona/{sms_id}").json()
+    assert (stored["sender_id"], stored["sms_text"]) == ("max", "original")
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
 from api.common.settings import BaseServiceSettings
-from api.common.storage import make_stores
+from api.common.storage import StoredSms, make_stores
 from api.user_data.seed import sample_messages, seed_sample_inboxes, seed_uuid
 from scripts.init_user_data import main
 
@@ -41,4 +43,13 @@ def test_script_seeds_configured_store(tmp_path: Path, monkeypatch, capsys) -> N
     assert "10 sample messages for fiona, max" in capsys.readouterr().out
     stores = make_stores(BaseServiceSettings(sqlite_path=tmp_path / "app.db"))
     assert len(stores.sms.list("max", limit=100)) == 5
+    stores.close()
+
+
+def test_seeding_over_another_message_raises(tmp_path: Path) -> None:
+    stores = make_stores(BaseServiceSettings(sqlite_path=tmp_path / "app.db"))
+    user, sms = sample_messages()[0]
+    stores.sms.add(user, StoredSms(sms_id=sms.sms_id, sender_id="intruder", sms_text="not the sample"))
+    with pytest.raises(ValueError, match="already holds another message"):
+        seed_sample_inboxes(stores.sms)
     stores.close()

@@ -42,9 +42,25 @@ def test_sms_get_is_scoped_to_the_user(store_backend: Stores) -> None:
 
 def test_sms_add_twice_is_idempotent(store_backend: Stores) -> None:
     user, sms = _user(), _sms(0)
-    store_backend.sms.add(user, sms)
-    store_backend.sms.add(user, sms)
+    assert store_backend.sms.add(user, sms) == "created"
+    assert store_backend.sms.add(user, sms) == "exists"
     assert store_backend.sms.list(user, limit=10) == [sms]
+
+
+def test_sms_add_other_content_is_a_conflict_and_keeps_the_first(store_backend: Stores) -> None:
+    user, sms = _user(), _sms(0, "first")
+    store_backend.sms.add(user, sms)
+    other_text = StoredSms(sms_id=sms.sms_id, sender_id=sms.sender_id, sms_text="second")
+    other_sender = StoredSms(sms_id=sms.sms_id, sender_id="someone else", sms_text="first")
+    assert store_backend.sms.add(user, other_text) == "conflict"
+    assert store_backend.sms.add(user, other_sender) == "conflict"
+    assert store_backend.sms.get(user, sms.sms_id) == sms
+
+
+def test_sms_add_same_id_for_another_user_is_created(store_backend: Stores) -> None:
+    sms = _sms(0)
+    assert store_backend.sms.add(_user(), sms) == "created"
+    assert store_backend.sms.add(_user(), StoredSms(sms.sms_id, "x", "other")) == "created"
 
 
 def test_sms_list_is_newest_first(store_backend: Stores) -> None:
