@@ -9,6 +9,8 @@ PRESENT in `feast serve` /get-online-features; the time from sending the POST un
 that finds them is one sample (p50/p99 over all samples), and the POST alone is timed too. One
 watcher reads every message in flight in one request per poll, so 16 clients do not load the
 feature server with 16 pollers of their own.
+The load generator uses aiohttp: httpx's client costs about ten times more CPU per request
+(`scripts/bench_http_clients.py`), which on 2 cores would be taken from the servers under test.
 Throughput: messages per second over the whole run. Requests are bounded (--requests <= 20000)
 and only loopback URLs are accepted. Prints one JSON object and a markdown table. Exit status 1 if
 any message failed or never appeared online.
@@ -25,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 from benchlib import percentile
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -72,7 +74,7 @@ class Results:
 class OnlineWatcher:
     """Polls `feast serve` for all messages in flight at once; `seen(sms_id)` waits for one of them."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str, poll_interval: float, results: Results) -> None:
+    def __init__(self, client: aiohttp.ClientSession, url: str, poll_interval: float, results: Results) -> None:
         self.client, self.url, self.poll_interval, self.results = client, url, poll_interval, results
         self.waiting: dict[str, asyncio.Future[float]] = {}
         self._poller: asyncio.Task[None] | None = None
@@ -95,7 +97,7 @@ class OnlineWatcher:
             while self.waiting:
                 try:
                     present = await self._present(list(self.waiting))
-                except httpx.HTTPError as exc:  # counted; the messages are read again next time
+                except (aiohttp.ClientError, TimeoutError) as exc:  # counted; read again next time
                     self.results.transport_errors += 1
                     print(f"transport error: {exc!r}", file=sys.stderr)
                     present = []
@@ -110,26 +112,27 @@ class OnlineWatcher:
 
     async def _present(self, sms_ids: list[str]) -> list[str]:
         body = {"features": ["sms_features2:features"], "entities": {"sms_id": sms_ids}}
-        response = await self.client.post(self.url + "/get-online-features", json=body)
-        response.raise_for_status()
-        data = response.json()
+        async with self.client.post(self.url + "/get-online-features", json=body) as response:
+            response.raise_for_status()
+            data = await response.json()
         statuses = data["results"][data["metadata"]["feature_names"].index("features")]["statuses"]
         return [sms_id for sms_id, status in zip(sms_ids, statuses, strict=True) if status == "PRESENT"]
 
 
 async def one_message(
-    client: httpx.AsyncClient, watcher: OnlineWatcher, args: argparse.Namespace, i: int, results: Results | None
+    client: aiohttp.ClientSession, watcher: OnlineWatcher, args: argparse.Namespace, i: int, results: Results | None
 ) -> None:
     body = {"recipient_id": args.recipient, "sender_id": f"bench-{i}", "sms_text": f"{TEXTS[i % len(TEXTS)]} #{i}"}
     started = time.perf_counter()
-    response = await client.post(args.inbox_url + "/sms", json=body, headers={"X-API-Key": args.api_key})
+    async with client.post(args.inbox_url + "/sms", json=body, headers={"X-API-Key": args.api_key}) as response:
+        status, answer = response.status, await response.json()
     posted = time.perf_counter()
     if results is not None:
-        results.statuses[response.status_code] += 1
+        results.statuses[status] += 1
         results.post_ms.append((posted - started) * 1000)
-    if response.status_code not in (201, 202):
+    if status not in (201, 202):
         return
-    seen = await watcher.seen(response.json()["sms_id"], args.deadline - (posted - started))
+    seen = await watcher.seen(answer["sms_id"], args.deadline - (posted - started))
     if results is None:
         return
     if seen is None:
@@ -139,8 +142,9 @@ async def one_message(
 
 
 async def run(args: argparse.Namespace) -> tuple[Results, float]:
-    limits = httpx.Limits(max_connections=args.concurrency * 2, max_keepalive_connections=args.concurrency * 2)
-    async with httpx.AsyncClient(timeout=args.deadline, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
+    timeout = aiohttp.ClientTimeout(total=args.deadline)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         results = Results()
         watcher = OnlineWatcher(client, args.feature_server_url, args.poll_interval, results)
         for i in range(args.warmup):
@@ -153,7 +157,7 @@ async def run(args: argparse.Namespace) -> tuple[Results, float]:
             while not queue.empty():
                 try:
                     await one_message(client, watcher, args, queue.get_nowait(), results)
-                except httpx.HTTPError as exc:  # counted and reported, not fatal to the run
+                except (aiohttp.ClientError, TimeoutError) as exc:  # counted and reported, not fatal
                     results.transport_errors += 1
                     print(f"transport error: {exc!r}", file=sys.stderr)
 

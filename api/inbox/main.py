@@ -34,7 +34,7 @@ def create_app(settings: InboxSettings | None = None) -> FastAPI:
         )
         upstreams = Upstreams(http, settings)
         app.state.pipeline = InboxPipeline(upstreams, settings)
-        recovery = PendingRecovery(upstreams, settings)
+        recovery = app.state.recovery = PendingRecovery(upstreams, settings)
         recovery.start()
         logger.info("serving", extra={"feature_server": settings.feature_server_url})
         try:
@@ -44,9 +44,16 @@ def create_app(settings: InboxSettings | None = None) -> FastAPI:
             await app.state.pipeline.close()
             await http.close()
 
-    app = create_service_app(SERVICE, settings, lifespan=lifespan)
+    app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
     app.include_router(router)
     return app
+
+
+async def _readiness(app: FastAPI) -> dict[str, str] | None:
+    # Upstreams being down does not make the inbox unready: it still stores with the push pending (202).
+    if not hasattr(app.state, "recovery"):
+        return None
+    return {"recovery": "ok: running" if app.state.recovery.running else "stopped"}
 
 
 app = create_app()

@@ -1,14 +1,18 @@
-"""Inbox app with its three upstreams faked behind one httpx.MockTransport."""
+"""The inbox app against its three upstreams faked by one real HTTP server (aiohttp, loopback, own thread).
 
-import json
+The fake user-data keeps messages, pending pushes and idempotency keys in memory with the contract of
+`POST /batch/sms`, `GET /pending` and `POST /pending/clear`; each upstream can be switched to fail.
+"""
+
+import asyncio
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import httpx
 import pytest
+from aiohttp import web
 from fastapi.testclient import TestClient
 
 # `api.inbox.main` builds its module-level app from the environment at import time.
@@ -16,6 +20,7 @@ os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")
 
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
+from tests.fixtures.processes import free_port
 
 API_KEY = "inbox-key"
 AUTH = {"X-API-Key": API_KEY}
@@ -24,70 +29,124 @@ FEATURES = list(range(2, 32))
 
 @dataclass
 class FakeUpstreams:
-    """user-data, model serving and feast serve in one handler; each can be switched to fail."""
-
-    user_data_status: int = 201
+    user_data_status: int = 200
     features_status: int = 200
     push_status: int = 200
-    push_unreachable: bool = False
-    stored: list[dict] = field(default_factory=list)
-    store_headers: list[httpx.Headers] = field(default_factory=list)
+    messages: dict[str, dict] = field(default_factory=dict)
+    pending: dict[str, dict] = field(default_factory=dict)
+    keys: dict[str, tuple[str, tuple]] = field(default_factory=dict)
     pushes: list[dict] = field(default_factory=list)
+    store_calls: list[dict] = field(default_factory=list)
+    feature_calls: int = 0
     push_attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/batch/sms", self._store)
+        app.router.add_get("/pending", self._pending)
+        app.router.add_post("/pending/clear", self._clear)
+        app.router.add_post("/model/v2/text_to_features_batch", self._features)
+        app.router.add_post("/push", self._push)
+        return app
+
+    async def _store(self, request: web.Request) -> web.Response:
+        body = await request.json()
         with self.lock:
-            if request.url.host == "user-data":
-                return self._store(request, body)
-            if request.url.host == "model-serving":
-                return httpx.Response(self.features_status, json={"features": FEATURES, "from_cache": False})
-            return self._push(request, body)
+            self.store_calls.append({"body": body, "api_key": request.headers.get("X-API-Key")})
+            if self.user_data_status != 200:
+                return web.json_response({"detail": "failing"}, status=self.user_data_status)
+            return web.json_response({"items": [self._store_one(item) for item in body["items"]]})
 
-    def _store(self, request: httpx.Request, body: dict) -> httpx.Response:
-        self.store_headers.append(request.headers)
-        if self.user_data_status == 201:
-            self.stored.append({"user_id": request.url.path.rsplit("/", 1)[1], **body})
-        return httpx.Response(self.user_data_status, json={"successful": True, "msg": "stored",
-                                                           "sms_id": body["sms_id"]})
+    def _store_one(self, item: dict) -> dict:
+        fingerprint = (item["user_id"], item["sender_id"], item["sms_text"])
+        if (key := item["idempotency_key"]) is not None and key in self.keys:
+            sms_id, known = self.keys[key]
+            if known != fingerprint:
+                return {"sms_id": sms_id, "status": "key_conflict", "pending": sms_id in self.pending}
+            return {"sms_id": sms_id, "status": "replayed", "pending": sms_id in self.pending}
+        if key is not None:
+            self.keys[key] = (item["sms_id"], fingerprint)
+        self.messages[item["sms_id"]] = item
+        self.pending[item["sms_id"]] = {"sms_id": item["sms_id"], "user_id": item["user_id"],
+                                        "sms_text": item["sms_text"], "features": item["features"]}
+        return {"sms_id": item["sms_id"], "status": "created", "pending": True}
 
-    def _push(self, request: httpx.Request, body: dict) -> httpx.Response:
-        self.push_attempts += 1
-        if self.push_unreachable:
-            raise httpx.ConnectError("connection refused", request=request)
-        if self.push_status == 200:
-            self.pushes.append(body)
-        return httpx.Response(self.push_status)
+    async def _pending(self, request: web.Request) -> web.Response:
+        with self.lock:
+            items = list(self.pending.values())[: int(request.query["limit"])]
+        return web.json_response({"items": items})
+
+    async def _clear(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        with self.lock:
+            for sms_id in body["sms_ids"]:
+                self.pending.pop(sms_id, None)
+        return web.Response(status=204)
+
+    async def _features(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        with self.lock:
+            self.feature_calls += 1
+        if self.features_status != 200:
+            return web.json_response({"detail": "failing"}, status=self.features_status)
+        return web.json_response({"features": [FEATURES for _ in body["texts"]]})
+
+    async def _push(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        with self.lock:
+            self.push_attempts += 1
+            if self.push_status == 200:
+                self.pushes.append(body)
+        return web.json_response(None, status=self.push_status)
 
     def pushed_ids(self) -> list[str]:
-        return [sms_id for push in self.pushes for sms_id in push["df"]["sms_id"]]
+        with self.lock:
+            return [sms_id for push in self.pushes for sms_id in push["df"]["sms_id"]]
 
 
 @pytest.fixture
-def upstreams() -> FakeUpstreams:
-    return FakeUpstreams()
+def upstreams() -> Iterator[FakeUpstreams]:
+    fake = FakeUpstreams()
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(fake.app())
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake.url = f"http://127.0.0.1:{port}"
+    yield fake
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
 
 
 @pytest.fixture
-def inbox_settings(tmp_path: Path) -> InboxSettings:
+def inbox_settings(upstreams: FakeUpstreams) -> InboxSettings:
     return InboxSettings(
         spamops_api_key=API_KEY,
-        user_data_url="http://user-data",
-        model_serving_url="http://model-serving",
-        feature_server_url="http://feature-server",
-        feature_repo_path=tmp_path / "repo",
+        user_data_url=upstreams.url,
+        model_serving_url=upstreams.url,
+        feature_server_url=upstreams.url,
         upstream_attempts=2,
         push_attempts=1,
-        retry_initial_seconds=0.01,
-        retry_max_seconds=0.05,
-        offline_flush_seconds=0.05,
+        recovery_interval_seconds=0.05,
+        recovery_min_age_seconds=0.2,
+        recovery_max_backoff_seconds=0.1,
         logs_fraction=0.0,
     )
 
 
 @pytest.fixture
-def client(inbox_settings: InboxSettings, upstreams: FakeUpstreams) -> Iterator[TestClient]:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(upstreams.handle), timeout=1.0)
-    with TestClient(create_app(inbox_settings, client=http), raise_server_exceptions=False) as test_client:
+def client(inbox_settings: InboxSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(inbox_settings), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)

@@ -1,143 +1,146 @@
-"""POST /sms against faked upstreams: status codes, the push body, the retry queue, offline rows."""
+"""POST /sms against faked upstreams on a real loopback server: statuses, the calls made, pending
+pushes and their recovery, Idempotency-Key replays."""
 
-import time
 import uuid
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from api.common.offline_append import v2_source_dir
+from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
-from tests.api.inbox.conftest import API_KEY, AUTH, FEATURES, FakeUpstreams
+from tests.api.inbox.conftest import API_KEY, AUTH, FEATURES, FakeUpstreams, wait_for
+from tests.fixtures.processes import free_port
 
 MESSAGE = {"recipient_id": "fiona", "sender_id": "+44 7700 900123", "sms_text": "WINNER!! Call 09061701461 now"}
 
 
-def _send(client: TestClient, **overrides: object) -> tuple[int, dict]:
-    response = client.post("/sms", json={**MESSAGE, **overrides}, headers=AUTH)
+def _send(client: TestClient, key: str | None = None, **overrides: object) -> tuple[int, dict]:
+    headers = AUTH if key is None else {**AUTH, "Idempotency-Key": key}
+    response = client.post("/sms", json={**MESSAGE, **overrides}, headers=headers)
     return response.status_code, response.json()
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
-def _offline_rows(settings: InboxSettings) -> pd.DataFrame:
-    directory = v2_source_dir(settings.feature_repo_path)
-    if not directory.exists() or not any(directory.glob("part-*.parquet")):
-        return pd.DataFrame(columns=["sms_id"])
-    return pd.read_parquet(directory)
-
-
-def test_receive_sms_stores_pushes_and_returns_201(client: TestClient, upstreams: FakeUpstreams) -> None:
+def test_201_stores_with_pending_then_pushes_both_stores_and_clears(
+    client: TestClient, upstreams: FakeUpstreams
+) -> None:
     status, body = _send(client)
     assert status == 201 and body["success"] is True
     sms_id = body["sms_id"]
     assert uuid.UUID(sms_id).version == 1
-    [stored] = upstreams.stored
-    assert stored == {"user_id": "fiona", "sender_id": MESSAGE["sender_id"], "sms_text": MESSAGE["sms_text"],
-                      "sms_id": sms_id}
-    assert upstreams.store_headers[0]["X-API-Key"] == API_KEY
-    [push] = upstreams.pushes
-    assert push["push_source_name"] == "smss2_push" and push["to"] == "online"
+    [call] = upstreams.store_calls
+    assert call["api_key"] == API_KEY
+    assert call["body"]["items"] == [{"user_id": "fiona", "sms_id": sms_id, "sender_id": MESSAGE["sender_id"],
+                                      "sms_text": MESSAGE["sms_text"], "idempotency_key": None,
+                                      "features": FEATURES}]
+    push = upstreams.pushes[0]
+    assert push["push_source_name"] == "smss2_push" and push["to"] == "online_and_offline"
     assert push["df"]["sms_id"] == [sms_id] and push["df"]["features"] == [FEATURES]
-    assert datetime.fromisoformat(push["df"]["event_timestamp"][0]).utcoffset().total_seconds() == 0
+    pushed_at = datetime.fromisoformat(push["df"]["event_timestamp"][0])
+    assert pushed_at.utcoffset().total_seconds() == 0
+    wait_for(lambda: sms_id not in upstreams.pending)
 
 
-def test_receive_sms_appends_one_offline_row(
-    client: TestClient, upstreams: FakeUpstreams, inbox_settings: InboxSettings
+def test_concurrent_messages_share_calls(client: TestClient, upstreams: FakeUpstreams) -> None:
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda i: _send(client, sms_text=f"message {i}"), range(64)))
+    assert {status for status, _ in results} == {201}
+    assert len({body["sms_id"] for _, body in results}) == 64
+    assert set(upstreams.pushed_ids()) >= {body["sms_id"] for _, body in results}
+    # 64 messages from 16 threads in fewer store calls than messages: they were batched.
+    assert len(upstreams.store_calls) < 64
+    assert upstreams.feature_calls == len(upstreams.store_calls)
+
+
+@pytest.mark.parametrize("failing", ["push_status", "features_status"])
+def test_202_when_push_or_features_fail_then_recovery_completes(
+    client: TestClient, upstreams: FakeUpstreams, failing: str
 ) -> None:
-    _, body = _send(client)
-    _wait_for(lambda: len(_offline_rows(inbox_settings)) == 1)
-    row = _offline_rows(inbox_settings).iloc[0]
-    assert row["sms_id"] == body["sms_id"] and list(row["features"]) == FEATURES
-    assert str(row["event_timestamp"].tz) == "UTC"
-
-
-@pytest.mark.parametrize("failure", ["status", "unreachable"])
-def test_receive_sms_push_down_returns_202_then_retrier_pushes(
-    client: TestClient, upstreams: FakeUpstreams, inbox_settings: InboxSettings, failure: str
-) -> None:
-    if failure == "status":
-        upstreams.push_status = 500
-    else:
-        upstreams.push_unreachable = True
-    status, body = _send(client)
-    assert status == 202 and body["success"] is True and "queued" in body["reason"]
-    assert [s["sms_id"] for s in upstreams.stored] == [body["sms_id"]]
-    _wait_for(lambda: upstreams.push_attempts >= 3)  # the retrier keeps trying
-    upstreams.push_status, upstreams.push_unreachable = 200, False
-    _wait_for(lambda: upstreams.pushed_ids() == [body["sms_id"]])
-    _wait_for(lambda: len(_offline_rows(inbox_settings)) == 1)
-    time.sleep(0.2)
-    assert upstreams.pushed_ids() == [body["sms_id"]]
-    assert list(_offline_rows(inbox_settings)["sms_id"]) == [body["sms_id"]]
-
-
-def test_retrier_pushes_queued_messages_in_one_batch(client: TestClient, upstreams: FakeUpstreams) -> None:
-    upstreams.push_status = 503
+    setattr(upstreams, failing, 503)
     ids = [_send(client, sms_text=f"message {i}")[1]["sms_id"] for i in range(5)]
-    upstreams.push_status = 200
-    _wait_for(lambda: sorted(upstreams.pushed_ids()) == sorted(ids))
-    assert len(upstreams.pushes) == 1
+    assert all(sms_id in upstreams.pending for sms_id in ids)
+    setattr(upstreams, failing, 200)
+    wait_for(lambda: set(ids) <= set(upstreams.pushed_ids()) and not upstreams.pending)
 
 
-def test_receive_sms_features_down_returns_202_and_retries(client: TestClient, upstreams: FakeUpstreams) -> None:
-    upstreams.features_status = 503
-    status, body = _send(client)
-    assert status == 202
-    upstreams.features_status = 200
-    _wait_for(lambda: upstreams.pushed_ids() == [body["sms_id"]])
+def test_recovery_completes_pushes_left_by_another_worker(
+    client: TestClient, upstreams: FakeUpstreams
+) -> None:
+    orphan = str(uuid.uuid1())
+    with upstreams.lock:
+        upstreams.pending[orphan] = {"sms_id": orphan, "user_id": "max", "sms_text": "hi", "features": None}
+    wait_for(lambda: orphan in upstreams.pushed_ids() and orphan not in upstreams.pending)
 
 
-def test_queued_message_rejected_by_model_serving_is_dropped(
+def test_pending_message_rejected_by_model_serving_is_dropped(
     client: TestClient, upstreams: FakeUpstreams
 ) -> None:
     upstreams.features_status = 422
-    dropped_before = _dropped(client)
+    dropped_before = _metric(client, "spamops_inbox_push_dropped_total")
     assert _send(client)[0] == 202
-    _wait_for(lambda: _dropped(client) == dropped_before + 1)
-    assert upstreams.pushes == []
+    wait_for(lambda: _metric(client, "spamops_inbox_push_dropped_total") == dropped_before + 1)
+    assert upstreams.pushes == [] and not upstreams.pending
 
 
-def _dropped(client: TestClient) -> float:
+def _metric(client: TestClient, name: str) -> float:
     for line in client.get("/metrics").text.splitlines():
-        if line.startswith("spamops_inbox_push_dropped_total "):
+        if line.startswith(f"{name} "):
             return float(line.split()[1])
     return 0.0
 
 
+def test_idempotency_key_replay_returns_same_id_and_status(client: TestClient, upstreams: FakeUpstreams) -> None:
+    first = _send(client, key="key-1")
+    again = _send(client, key="key-1")
+    assert first[0] == again[0] == 201
+    assert first[1]["sms_id"] == again[1]["sms_id"]
+    assert len(upstreams.messages) == 1
+
+
+def test_idempotency_key_replay_of_pending_message_completes_its_push(
+    client: TestClient, upstreams: FakeUpstreams
+) -> None:
+    upstreams.push_status = 503
+    status, body = _send(client, key="key-2")
+    assert status == 202
+    upstreams.push_status = 200
+    replay = _send(client, key="key-2")
+    assert replay == (201, {**body, "reason": "replayed; stored and features pushed"})
+    assert body["sms_id"] in upstreams.pushed_ids()
+
+
+def test_idempotency_key_reused_for_another_message_is_422(client: TestClient, upstreams: FakeUpstreams) -> None:
+    assert _send(client, key="key-3")[0] == 201
+    status, body = _send(client, key="key-3", sms_text="something else")
+    assert status == 422 and "Idempotency-Key" in body["detail"]
+    assert len(upstreams.messages) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "has space", "é"])
+def test_malformed_idempotency_key_is_422(client: TestClient, upstreams: FakeUpstreams, key: str) -> None:
+    response = client.post("/sms", json=MESSAGE, headers={**AUTH, "Idempotency-Key": key.encode()})
+    assert response.status_code == 422
+    assert upstreams.store_calls == []
+
+
 @pytest.mark.parametrize(("user_data_status", "expected"), [(500, 502), (503, 502), (401, 502), (422, 502)])
-def test_receive_sms_user_data_error_returns_5xx(
+def test_user_data_error_is_5xx_and_nothing_pushed(
     client: TestClient, upstreams: FakeUpstreams, user_data_status: int, expected: int
 ) -> None:
     upstreams.user_data_status = user_data_status
     status, body = _send(client)
-    assert status == expected
-    assert "user-data" in body["detail"] or "answered" in body["detail"]
+    assert status == expected and "answered" in body["detail"]
     assert upstreams.pushes == []
 
 
-def test_receive_sms_user_data_unreachable_returns_503(inbox_settings: InboxSettings, tmp_path: Path) -> None:
-    import httpx
-
-    from api.inbox.main import create_app
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    http = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
-    with TestClient(create_app(inbox_settings, client=http)) as client:
+def test_user_data_unreachable_is_503(inbox_settings: InboxSettings) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = inbox_settings.model_copy(update={"user_data_url": closed})
+    with TestClient(create_app(settings)) as client:
         response = client.post("/sms", json=MESSAGE, headers=AUTH)
     assert response.status_code == 503
-    assert response.json() == {"detail": "user-data is unreachable"}
+    assert response.json() == {"detail": "127.0.0.1 is unreachable"}
 
 
 @pytest.mark.parametrize(
@@ -145,25 +148,23 @@ def test_receive_sms_user_data_unreachable_returns_503(inbox_settings: InboxSett
     [{"sms_text": ""}, {"sms_text": "  "}, {"sms_text": "x" * 5001}, {"recipient_id": ""}, {"sender_id": ""},
      {"recipient_id": "a/b"}, {"recipient_id": "r" * 129}],
 )
-def test_receive_sms_bad_input_returns_422(client: TestClient, upstreams: FakeUpstreams, overrides: dict) -> None:
+def test_bad_input_is_422(client: TestClient, upstreams: FakeUpstreams, overrides: dict) -> None:
     assert _send(client, **overrides)[0] == 422
-    assert upstreams.stored == []
+    assert upstreams.store_calls == []
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}])
-def test_receive_sms_without_valid_key_returns_401(
-    client: TestClient, upstreams: FakeUpstreams, headers: dict
-) -> None:
+def test_without_valid_key_is_401(client: TestClient, upstreams: FakeUpstreams, headers: dict) -> None:
     response = client.post("/sms", json=MESSAGE, headers=headers)
     assert response.status_code == 401 and "X-API-Key" in response.json()["detail"]
-    assert upstreams.stored == []
+    assert upstreams.store_calls == []
 
 
-def test_metrics_count_pushed_and_queued(client: TestClient, upstreams: FakeUpstreams) -> None:
+def test_metrics_count_outcomes_and_batches(client: TestClient) -> None:
     _send(client)
     text = client.get("/metrics").text
     assert 'spamops_inbox_messages_total{outcome="pushed"}' in text
-    assert "spamops_inbox_retry_queue_depth" in text
+    assert "spamops_inbox_batch_size_count" in text
 
 
 def test_health_and_ready(client: TestClient) -> None:
