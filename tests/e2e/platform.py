@@ -126,10 +126,7 @@ def _start_all(platform: Platform, *, models_dir: Path, base_env: Mapping[str, s
         "USER_DATA_URL": platform.url("user_data"),
         "MODEL_SERVING_URL": platform.url("model_serving"),
         "FEATURE_SERVER_URL": feast.url,
-        "FEATURE_REPO_PATH": str(platform.repo),
-        "OFFLINE_FLUSH_SECONDS": "0.2",
-        "RETRY_INITIAL_SECONDS": "0.1",
-        "RETRY_MAX_SECONDS": "1.0",
+        "RECOVERY_INTERVAL_SECONDS": "0.5",
     }
     platform.start("inbox", _uvicorn("inbox"), inbox_env)
     platform.wait("inbox")
