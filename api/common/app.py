@@ -14,6 +14,7 @@ from api.common.logging import configure_logging
 from api.common.metrics import make_metrics_router
 from api.common.middleware import ObservabilityMiddleware
 from api.common.settings import BaseServiceSettings
+from api.common.unicode import UnicodeGuardMiddleware
 
 # Returns None while the lifespan has not finished, else named checks; a check passes when it starts with "ok".
 ReadinessCheck = Callable[[FastAPI], Awaitable[dict[str, str] | None]]
@@ -41,6 +42,7 @@ def create_service_app(
     title = f"spamops {service.replace('_', ' ')}"
     app = FastAPI(title=title, version="1.0", lifespan=lifespan, max_body_size=settings.max_body_bytes)
     app.state.settings = settings
+    app.add_middleware(UnicodeGuardMiddleware)  # inside observability, so its 422s are counted
     app.add_middleware(ObservabilityMiddleware, service=service, logs_fraction=settings.logs_fraction)
     register_error_handlers(app)
     add_cors(app, settings.cors_origins)  # the last middleware added is the outermost

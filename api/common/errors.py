@@ -68,7 +68,9 @@ def _json_safe(value: Any) -> Any:
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(item) for item in value]
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, str):  # a lone surrogate would fail the response's UTF-8 encoding
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, int | float | bool) or value is None:
         return value
     return str(value)
 
