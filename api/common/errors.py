@@ -53,6 +53,11 @@ class UpstreamUnavailable(DomainError):
     status_code = 503
 
 
+class UpstreamTimeout(UpstreamUnavailable):
+    """A dependency did not connect or answer within the budget: a 503 like any unavailability,
+    unless a service maps it otherwise (the feature proxy answers 504)."""
+
+
 async def _domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     if exc.status_code >= 500:

@@ -1,6 +1,6 @@
 """The shared outbound HTTP client: aiohttp, explicit timeouts, pooled keep-alive connections, bounded retries.
 
-aiohttp rather than httpx on evidence: at 16 concurrent requests httpx's client spent ~1.9-2.5 ms of
+aiohttp on evidence: at 16 concurrent requests the previous client (HTTPX) spent ~1.9-2.5 ms of
 CPU per request against a trivial server, aiohttp ~0.2-0.3 ms (`scripts/bench_http_clients.py`,
 docs/benchmarks.md); on 2 cores the inbox's upstream calls would otherwise cost more than the work.
 
@@ -17,7 +17,7 @@ import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
 from yarl import URL
 
-from api.common.errors import UpstreamError, UpstreamUnavailable
+from api.common.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,14 @@ def make_http_client(
 
 async def send(session: aiohttp.ClientSession, method: str, url: str, *, json: Any = None,
                params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> HttpResponse:
-    """One attempt. Raises UpstreamUnavailable when the upstream cannot be reached or times out."""
+    """One attempt. Raises UpstreamTimeout (an UpstreamUnavailable) when the session's budget runs out
+    (connect, pool wait or answer), UpstreamUnavailable when the upstream cannot be reached."""
     host = URL(url).host
     try:
         async with session.request(method, url, json=json, params=params, headers=headers) as response:
             return HttpResponse(response.status, await response.read())
     except TimeoutError as exc:
-        raise UpstreamUnavailable(f"{host} timed out") from exc
+        raise UpstreamTimeout(f"{host} timed out") from exc
     except aiohttp.ClientError as exc:
         raise UpstreamUnavailable(f"{host} is unreachable") from exc
 

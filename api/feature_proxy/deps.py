@@ -2,19 +2,19 @@
 
 from typing import Annotated, Any
 
-import httpx
 from fastapi import Depends, Request
 
 from api.feature_proxy.errors import FeatureServiceRefused
 from api.feature_proxy.settings import FeatureProxySettings
+from api.feature_proxy.upstream import FeatureServer
 
 
 async def get_settings(request: Request) -> FeatureProxySettings:
     return request.app.state.settings
 
 
-async def get_feature_server_client(request: Request) -> httpx.AsyncClient:
-    return request.app.state.feature_server_client
+async def get_feature_server(request: Request) -> FeatureServer:
+    return request.app.state.feature_server
 
 
 async def refuse_raw_feature_lists(request: Request) -> None:
@@ -31,4 +31,4 @@ async def refuse_raw_feature_lists(request: Request) -> None:
 
 
 SettingsDep = Annotated[FeatureProxySettings, Depends(get_settings)]
-FeatureServerClientDep = Annotated[httpx.AsyncClient, Depends(get_feature_server_client)]
+FeatureServerDep = Annotated[FeatureServer, Depends(get_feature_server)]

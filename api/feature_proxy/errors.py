@@ -1,6 +1,6 @@
 """The proxy's own domain errors; `api.common.errors.register_error_handlers` maps them by status code."""
 
-from api.common.errors import DomainError
+from api.common.errors import DomainError, UpstreamTimeout
 
 
 class FeatureServiceRefused(DomainError):
@@ -9,8 +9,8 @@ class FeatureServiceRefused(DomainError):
     status_code = 403
 
 
-class UpstreamTimeout(DomainError):
-    """The feature server accepted the connection but did not answer within the budget."""
+class FeatureServerTimeout(UpstreamTimeout):
+    """The feature server did not connect or answer within the budget: a gateway timeout, not a 503."""
 
     status_code = 504
 

@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter, Depends, Response
 
-from api.feature_proxy.deps import FeatureServerClientDep, SettingsDep, refuse_raw_feature_lists
+from api.feature_proxy.deps import FeatureServerDep, SettingsDep, refuse_raw_feature_lists
 from api.feature_proxy.errors import FeatureServiceRefused
 from api.feature_proxy.schemas import OnlineFeaturesRequest
-from api.feature_proxy.upstream import ONLINE_FEATURES_PATH, fetch_online_features
+from api.feature_proxy.upstream import ONLINE_FEATURES_PATH
 
 router = APIRouter(tags=["features"])
 
@@ -23,7 +23,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
     response_class=Response,
 )
 async def get_online_features(
-    payload: OnlineFeaturesRequest, settings: SettingsDep, client: FeatureServerClientDep
+    payload: OnlineFeaturesRequest, settings: SettingsDep, feature_server: FeatureServerDep
 ) -> Response:
     """Forward to the feature server; its JSON answer (metadata, results) comes back byte for byte."""
     allowed = settings.proxy_allowed_feature_services
@@ -32,5 +32,5 @@ async def get_online_features(
             f"feature service {payload.feature_service!r} is not served; allowed: {', '.join(allowed)}"
         )
     # Forward the validated model, not the raw bytes: only the keys checked above ever reach Feast.
-    content = await fetch_online_features(client, payload.model_dump())
+    content = await feature_server.online_features(payload.model_dump())
     return Response(content=content, media_type="application/json")

@@ -1,62 +1,67 @@
-"""Feature-proxy fixtures: the app over a fake upstream (httpx.MockTransport), and a real `feast serve`."""
+"""Feature-proxy fixtures: the app in front of a real fake upstream on a loopback port, and a real `feast serve`."""
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
 from fastapi.testclient import TestClient
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
 from api.launcher import feature_server
+from tests.api.feature_proxy.fake_upstream import FakeUpstream, running_upstream
 from tests.fixtures.processes import free_port, running
 
-Handler = Callable[[httpx.Request], httpx.Response]
-FAKE_UPSTREAM = "http://feature-server.test"
 WEB_ORIGIN = "http://127.0.0.1:8080"
+# Short budgets keep the timeout cases quick; slow handlers sleep far longer.
+TIMEOUT_SECONDS = 0.5
+CONNECT_TIMEOUT_SECONDS = 0.2
+ProxyFor = Callable[..., TestClient]
 
 
-class FakeFeatureServer:
-    """Answers like `feast serve`; tests swap `handler` to simulate failures. Records what reached it."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.handler: Handler = self.online_features
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.handler(request)
-
-    @staticmethod
-    def online_features(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/health":
-            return httpx.Response(200)
-        body = {
-            "metadata": {"feature_names": ["sms_id", "features"]},
-            "results": [
-                {"values": ["sms1"], "statuses": ["PRESENT"], "event_timestamps": ["1970-01-01T00:00:00Z"]},
-                {"values": [[5, 6, 7]], "statuses": ["PRESENT"], "event_timestamps": ["2020-06-01T00:00:00Z"]},
-            ],
-        }
-        return httpx.Response(200, json=body)
+async def online_features(request: web.Request) -> web.StreamResponse:
+    """What `feast serve` answers: health, and a column-wise result for /get-online-features."""
+    if request.path == "/health":
+        return web.Response()
+    body = {
+        "metadata": {"feature_names": ["sms_id", "features"]},
+        "results": [
+            {"values": ["sms1"], "statuses": ["PRESENT"], "event_timestamps": ["1970-01-01T00:00:00Z"]},
+            {"values": [[5, 6, 7]], "statuses": ["PRESENT"], "event_timestamps": ["2020-06-01T00:00:00Z"]},
+        ],
+    }
+    return web.json_response(body)
 
 
 @pytest.fixture
-def proxy_settings() -> FeatureProxySettings:
-    return FeatureProxySettings(feature_server_url=FAKE_UPSTREAM, cors_origins=WEB_ORIGIN, logs_fraction=1.0)
+def upstream() -> Iterator[FakeUpstream]:
+    with running_upstream(online_features) as server:
+        yield server
 
 
 @pytest.fixture
-def upstream() -> FakeFeatureServer:
-    return FakeFeatureServer()
+def proxy_for() -> Iterator[ProxyFor]:
+    """Start the proxy in front of any URL (settings overridable); every one started is stopped at teardown."""
+    with contextlib.ExitStack() as stack:
+
+        def start(url: str, **overrides: Any) -> TestClient:
+            settings = FeatureProxySettings(
+                feature_server_url=url, cors_origins=WEB_ORIGIN, logs_fraction=1.0,
+                proxy_timeout_seconds=TIMEOUT_SECONDS, proxy_connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
+                **overrides,
+            )
+            return stack.enter_context(TestClient(create_app(settings), raise_server_exceptions=False))
+
+        yield start
 
 
 @pytest.fixture
-def client(proxy_settings: FeatureProxySettings, upstream: FakeFeatureServer) -> Iterator[TestClient]:
-    fake = httpx.AsyncClient(transport=httpx.MockTransport(upstream), base_url=FAKE_UPSTREAM)
-    with TestClient(create_app(proxy_settings, client=fake), raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(upstream: FakeUpstream, proxy_for: ProxyFor) -> TestClient:
+    # upstream first, so it is stopped after the proxy in front of it
+    return proxy_for(upstream.url)
 
 
 @pytest.fixture(scope="session")

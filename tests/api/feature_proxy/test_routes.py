@@ -1,42 +1,57 @@
-"""The proxy's contract over a fake upstream: what is forwarded, what is refused, how failures map."""
+"""The proxy's contract over a real fake upstream: what is forwarded, what is refused, how failures map."""
 
 import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.feature_proxy.schemas import MAX_ENTITY_KEYS, MAX_ENTITY_ROWS
-from tests.api.feature_proxy.conftest import WEB_ORIGIN, FakeFeatureServer
+from tests.api.feature_proxy.conftest import TIMEOUT_SECONDS, WEB_ORIGIN, ProxyFor
+from tests.api.feature_proxy.fake_upstream import (
+    FakeUpstream,
+    Handler,
+    answer,
+    drop_connection,
+    never_accepting_url,
+    refusing_url,
+    slow,
+)
 
 PATH = "/get-online-features"
 GOOD = {"feature_service": "sms_features_2", "entities": {"sms_id": ["sms1"]}}
 
 
-def feast_error(status: int, message: str) -> httpx.Response:
+def feast_error(status: int, message: str) -> Handler:
     # What `feast serve` sends for a FeastError: a JSON *string* holding {module, class, message}.
     detail = json.dumps({"module": "feast.errors", "class": "SomeFeastError", "message": message})
-    return httpx.Response(status, json=detail)
-
-
-def raise_(exc: Exception) -> httpx.Response:
-    raise exc
+    return answer(status, json=detail)
 
 
 def test_get_online_features_allowed_service_forwards_body_and_returns_upstream_json(
-    client: TestClient, upstream: FakeFeatureServer
+    client: TestClient, upstream: FakeUpstream
 ) -> None:
     response = client.post(PATH, json=GOOD)
     assert response.status_code == 200
     assert response.json()["results"][1]["values"] == [[5, 6, 7]]
     [forwarded] = upstream.requests
-    assert forwarded.url.path == PATH
-    assert json.loads(forwarded.content) == {**GOOD, "full_feature_names": False}
+    assert (forwarded.method, forwarded.path) == ("POST", PATH)
+    assert forwarded.headers["Content-Type"] == "application/json"
+    assert json.loads(forwarded.body) == {**GOOD, "full_feature_names": False}
+
+
+def test_get_online_features_returns_upstream_bytes_unchanged(client: TestClient, upstream: FakeUpstream) -> None:
+    raw = b'{"metadata": {"feature_names": ["x"]},\n "results": [{"values": [1.50]}]}'
+    upstream.handler = answer(body=raw)
+    assert client.post(PATH, json=GOOD).content == raw
 
 
 @pytest.mark.parametrize("service", ["labeled_sms_1", "labeled_sms_2", "sms_labels", "SMS_FEATURES_2", "other"])
 def test_get_online_features_service_not_allowed_returns_403(
-    client: TestClient, upstream: FakeFeatureServer, service: str
+    client: TestClient, upstream: FakeUpstream, service: str
 ) -> None:
     response = client.post(PATH, json={**GOOD, "feature_service": service})
     assert response.status_code == 403
@@ -53,7 +68,7 @@ def test_get_online_features_service_not_allowed_returns_403(
     ],
 )
 def test_get_online_features_raw_feature_list_returns_403(
-    client: TestClient, upstream: FakeFeatureServer, body: dict[str, object]
+    client: TestClient, upstream: FakeUpstream, body: dict[str, object]
 ) -> None:
     response = client.post(PATH, json=body)
     assert response.status_code == 403
@@ -80,7 +95,7 @@ def test_get_online_features_raw_feature_list_returns_403(
     ],
 )
 def test_get_online_features_invalid_body_returns_422(
-    client: TestClient, upstream: FakeFeatureServer, body: object
+    client: TestClient, upstream: FakeUpstream, body: object
 ) -> None:
     response = client.post(PATH, json=body)
     assert response.status_code == 422, response.text
@@ -98,50 +113,80 @@ def test_get_online_features_oversized_body_returns_413(client: TestClient) -> N
 
 
 def test_get_online_features_integer_entities_and_full_names_are_forwarded(
-    client: TestClient, upstream: FakeFeatureServer
+    client: TestClient, upstream: FakeUpstream
 ) -> None:
     body = {"feature_service": "sms_features_1", "entities": {"user_id": [7, 8]}, "full_feature_names": True}
     assert client.post(PATH, json=body).status_code == 200
-    assert json.loads(upstream.requests[0].content) == body
+    assert json.loads(upstream.requests[0].body) == body
 
 
 @pytest.mark.parametrize(
     ("failure", "status", "detail"),
     [
-        (lambda r: raise_(httpx.ConnectError("refused", request=r)), 502, "feature server is unreachable"),
-        (lambda r: raise_(httpx.RemoteProtocolError("closed", request=r)), 502, "feature server is unreachable"),
-        (lambda r: httpx.Response(500, json="boom"), 502, "feature server answered 500"),
-        (lambda r: httpx.Response(503, text="overloaded"), 502, "feature server answered 503"),
-        (lambda r: raise_(httpx.ReadTimeout("slow", request=r)), 504, "feature server timed out"),
-        (lambda r: raise_(httpx.ConnectTimeout("slow", request=r)), 504, "feature server timed out"),
-        (lambda r: raise_(httpx.PoolTimeout("busy", request=r)), 504, "feature server timed out"),
+        (drop_connection, 502, "feature server is unreachable"),
+        (answer(500, json="boom"), 502, "feature server answered 500"),
+        (answer(503, text="overloaded"), 502, "feature server answered 503"),
+        (slow, 504, "feature server timed out"),
     ],
-    ids=["connect-error", "protocol-error", "500", "503", "read-timeout", "connect-timeout", "pool-timeout"],
+    ids=["dropped-connection", "500", "503", "slow-answer"],
 )
 def test_get_online_features_upstream_failure_maps_to_gateway_error(
-    client: TestClient, upstream: FakeFeatureServer, failure: object, status: int, detail: str
+    client: TestClient, upstream: FakeUpstream, failure: Handler, status: int, detail: str
 ) -> None:
-    upstream.handler = failure  # type: ignore[assignment]
+    upstream.handler = failure
     response = client.post(PATH, json=GOOD)
     assert response.status_code == status
     assert response.json() == {"detail": detail}
+    assert len(upstream.requests) == 1  # one attempt: failures are not retried
+
+
+@pytest.mark.parametrize(
+    ("address", "status", "detail"),
+    [(refusing_url, 502, "feature server is unreachable"), (never_accepting_url, 504, "feature server timed out")],
+    ids=["connection-refused", "connect-timeout"],
+)
+def test_get_online_features_upstream_not_connecting_maps_to_gateway_error(
+    proxy_for: ProxyFor, address: Callable[[], AbstractContextManager[str]], status: int, detail: str
+) -> None:
+    with address() as url:
+        response = proxy_for(url).post(PATH, json=GOOD)
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
+
+
+def test_get_online_features_waiting_for_a_pooled_connection_counts_in_the_budget(
+    proxy_for: ProxyFor, upstream: FakeUpstream
+) -> None:
+    # One connection, held by a slow call: the second call waits in the pool. Its budget covers that
+    # wait, so it times out about one budget after it started, not after the first call's budget and its own.
+    upstream.handler = slow
+    client = proxy_for(upstream.url, proxy_max_connections=1)
+
+    def timed_post() -> tuple[int, float]:
+        started = time.monotonic()
+        return client.post(PATH, json=GOOD).status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: timed_post(), range(2)))
+    assert [status for status, _ in results] == [504, 504]
+    assert max(elapsed for _, elapsed in results) < 1.6 * TIMEOUT_SECONDS
 
 
 @pytest.mark.parametrize(
     ("reply", "status", "detail"),
     [
         (feast_error(404, "Feature service sms_features_2 does not exist"), 404, "does not exist"),
-        (httpx.Response(422, json={"detail": [{"msg": "bad entity"}]}), 422, "bad entity"),
-        (httpx.Response(401, json={"detail": "no token"}), 401, "no token"),
-        (httpx.Response(400, text="plain words"), 400, "plain words"),
-        (httpx.Response(409, content=b""), 409, "status 409"),
+        (answer(422, json={"detail": [{"msg": "bad entity"}]}), 422, "bad entity"),
+        (answer(401, json={"detail": "no token"}), 401, "no token"),
+        (answer(400, text="plain words"), 400, "plain words"),
+        (answer(409, body=b""), 409, "status 409"),
     ],
     ids=["feast-404", "fastapi-422", "401", "text-400", "empty-409"],
 )
 def test_get_online_features_upstream_4xx_passes_status_with_json_detail(
-    client: TestClient, upstream: FakeFeatureServer, reply: httpx.Response, status: int, detail: str
+    client: TestClient, upstream: FakeUpstream, reply: Handler, status: int, detail: str
 ) -> None:
-    upstream.handler = lambda _request: reply
+    upstream.handler = reply
     response = client.post(PATH, json=GOOD)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
@@ -160,9 +205,9 @@ def test_get_online_features_preflight_from_allowed_origin_is_answered(client: T
     assert response.headers["access-control-allow-origin"] == WEB_ORIGIN
 
 
-def test_get_online_features_cors_headers_on_success_and_error(client: TestClient, upstream: FakeFeatureServer) -> None:
+def test_get_online_features_cors_headers_on_success_and_error(client: TestClient, upstream: FakeUpstream) -> None:
     ok = client.post(PATH, json=GOOD, headers={"Origin": WEB_ORIGIN})
-    upstream.handler = lambda r: raise_(httpx.ReadTimeout("slow", request=r))
+    upstream.handler = slow
     failed = client.post(PATH, json=GOOD, headers={"Origin": WEB_ORIGIN})
     refused = client.post(PATH, json={**GOOD, "feature_service": "labeled_sms_1"}, headers={"Origin": WEB_ORIGIN})
     for response in (ok, failed, refused):
@@ -186,14 +231,17 @@ def test_ready_upstream_healthy_returns_200(client: TestClient) -> None:
     assert response.json() == {"status": "ready", "checks": {"feature_server": "ok"}}
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [lambda r: httpx.Response(503), lambda r: raise_(httpx.ConnectError("refused", request=r))],
-    ids=["503", "connect-error"],
-)
-def test_ready_upstream_down_returns_503(client: TestClient, upstream: FakeFeatureServer, failure: object) -> None:
-    upstream.handler = failure  # type: ignore[assignment]
+def test_ready_upstream_answers_503_returns_503(client: TestClient, upstream: FakeUpstream) -> None:
+    upstream.handler = answer(503)
     response = client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"feature_server": "failed"}
+    assert [(seen.method, seen.path) for seen in upstream.requests] == [("GET", "/health")]
+
+
+def test_ready_upstream_refusing_connections_returns_503(proxy_for: ProxyFor) -> None:
+    with refusing_url() as url:
+        response = proxy_for(url).get("/ready")
     assert response.status_code == 503
     assert response.json()["checks"] == {"feature_server": "failed"}
 
