@@ -8,7 +8,7 @@ from aiohttp import web
 
 from api.common.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from api.common.http import make_http_client, send, send_with_retries
-from tests.api.feature_proxy.fake_upstream import FakeUpstream, Handler, answer, refusing_url, running_upstream, slow
+from tests.fixtures.fake_upstream import FakeUpstream, Handler, answer, refusing_url, running_upstream, slow
 
 TIMEOUT_SECONDS = 0.3
 

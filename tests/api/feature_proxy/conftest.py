@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
 from api.launcher import feature_server
-from tests.api.feature_proxy.fake_upstream import FakeUpstream, running_upstream
+from tests.fixtures.fake_upstream import FakeUpstream, running_upstream
 from tests.fixtures.processes import free_port, running
 
 WEB_ORIGIN = "http://127.0.0.1:8080"

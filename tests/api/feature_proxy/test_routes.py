@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.feature_proxy.schemas import MAX_ENTITY_KEYS, MAX_ENTITY_ROWS
 from tests.api.feature_proxy.conftest import TIMEOUT_SECONDS, WEB_ORIGIN, ProxyFor
-from tests.api.feature_proxy.fake_upstream import (
+from tests.fixtures.fake_upstream import (
     FakeUpstream,
     Handler,
     answer,

@@ -1,10 +1,9 @@
-"""The inbox app against its three upstreams faked by one real HTTP server (aiohttp, loopback, own thread).
+"""The inbox app against its three upstreams faked by one real HTTP server (tests.fixtures.fake_upstream).
 
 The fake user-data keeps messages, pending pushes and idempotency keys in memory with the contract of
 `POST /batch/sms`, `GET /pending` and `POST /pending/clear`; each upstream can be switched to fail.
 """
 
-import asyncio
 import os
 import threading
 import time
@@ -20,7 +19,7 @@ os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")
 
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
-from tests.fixtures.processes import free_port
+from tests.fixtures.fake_upstream import running_upstream
 
 API_KEY = "inbox-key"
 AUTH = {"X-API-Key": API_KEY}
@@ -42,14 +41,10 @@ class FakeUpstreams:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/batch/sms", self._store)
-        app.router.add_get("/pending", self._pending)
-        app.router.add_post("/pending/clear", self._clear)
-        app.router.add_post("/model/v2/text_to_features_batch", self._features)
-        app.router.add_post("/push", self._push)
-        return app
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        routes = {"/batch/sms": self._store, "/pending": self._pending, "/pending/clear": self._clear,
+                  "/model/v2/text_to_features_batch": self._features, "/push": self._push}
+        return await routes[request.path](request)
 
     async def _store(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -109,18 +104,9 @@ class FakeUpstreams:
 @pytest.fixture
 def upstreams() -> Iterator[FakeUpstreams]:
     fake = FakeUpstreams()
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(fake.app())
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{port}"
-    yield fake
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=5)
+    with running_upstream(fake.handle) as server:
+        fake.url = server.url
+        yield fake
 
 
 @pytest.fixture

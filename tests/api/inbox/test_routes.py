@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
 from tests.api.inbox.conftest import API_KEY, AUTH, FEATURES, FakeUpstreams, wait_for
-from tests.fixtures.processes import free_port
+from tests.fixtures.fake_upstream import refusing_url
 
 MESSAGE = {"recipient_id": "fiona", "sender_id": "+44 7700 900123", "sms_text": "WINNER!! Call 09061701461 now"}
 
@@ -135,9 +135,8 @@ def test_user_data_error_is_5xx_and_nothing_pushed(
 
 
 def test_user_data_unreachable_is_503(inbox_settings: InboxSettings) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
-    settings = inbox_settings.model_copy(update={"user_data_url": closed})
-    with TestClient(create_app(settings)) as client:
+    with refusing_url() as closed, TestClient(create_app(inbox_settings.model_copy(
+            update={"user_data_url": closed}))) as client:
         response = client.post("/sms", json=MESSAGE, headers=AUTH)
     assert response.status_code == 503
     assert response.json() == {"detail": "127.0.0.1 is unreachable"}
