@@ -1,6 +1,6 @@
 """The shared outbound HTTP client: aiohttp, explicit timeouts, pooled keep-alive connections, bounded retries.
 
-aiohttp on evidence: at 16 concurrent requests the previous client (HTTPX) spent ~1.9-2.5 ms of
+aiohttp on evidence: at 16 concurrent requests httpx spent ~1.9-2.5 ms of
 CPU per request against a trivial server, aiohttp ~0.2-0.3 ms (`scripts/bench_http_clients.py`,
 docs/benchmarks.md); on 2 cores the inbox's upstream calls would otherwise cost more than the work.
 

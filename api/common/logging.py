@@ -36,5 +36,5 @@ def configure_logging(level: str) -> None:
     handler._spamops = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every outbound call at INFO; that would bypass LOGS_FRACTION sampling.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # An access log per request would bypass LOGS_FRACTION sampling (only tests run aiohttp servers).
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
