@@ -73,20 +73,24 @@ def empty_scores(source: ChunkSource) -> pd.DataFrame:
     })
 
 
+def run_manifest(source: ChunkSource, model: SpamModel, chunk_size: int) -> dict[str, object]:
+    """Everything that shapes the output: a resume must match it exactly."""
+    return {
+        **source.fingerprint(),
+        "version": model.version,
+        "artifact_sha256": model.artifact_sha256,
+        "chunk_size": chunk_size,
+    }
+
+
 def score(
     source: ChunkSource, model: SpamModel, output: Path, *, chunk_size: int, resume: bool = False,
     progress: bool = True,
 ) -> ScoringReport:
     """Score `source` into `output` (.csv or .parquet); with `resume`, keep the chunks an earlier run finished."""
     output_format = check_output(output)
-    manifest = {
-        **source.fingerprint(),
-        "version": model.version,
-        "artifact_sha256": model.artifact_sha256,
-        "chunk_size": chunk_size,
-    }
     parts = ChunkParts(output)
-    resumed = parts.start(manifest, resume=resume)
+    resumed = parts.start(run_manifest(source, model, chunk_size), resume=resume)
     started = time.perf_counter()
     rows = chunks = 0
     with tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar:

@@ -218,4 +218,9 @@ class OfflineSource:
 
     def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> list[Features]:
         records = chunk[list(model.feature_names)].to_dict("records")
-        return [model.features_from_online(record) for record in records]
+        # Parquet hands out numpy values; the online store, native ones, which is what models validate.
+        return [model.features_from_online({k: _native(v) for k, v in record.items()}) for record in records]
+
+
+def _native(value: Any) -> Any:
+    return value.tolist() if hasattr(value, "tolist") else value
