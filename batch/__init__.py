@@ -1,0 +1,1 @@
+"""Batch jobs: scoring whole files or offline-store slices with the models serving uses."""
