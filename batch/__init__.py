@@ -1,1 +1,1 @@
-"""Batch jobs: scoring whole files or offline-store slices with the models serving uses."""
+"""Batch jobs: scoring whole files or offline-store slices with the models serving uses, and the backfill."""

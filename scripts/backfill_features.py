@@ -10,7 +10,7 @@ import json
 import sys
 
 from api.common.storage import make_stores
-from api.inbox.backfill import BackfillSettings, backfill_users
+from batch.backfill import BackfillSettings, backfill_users
 from training.tokenizer import SmsTokenizer
 from training.versions import tokenizer_dir
 

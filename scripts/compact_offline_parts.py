@@ -14,9 +14,9 @@ import argparse
 import json
 import sys
 
+from api.common.offline_append import compact_parts, v2_source_dir
 from tqdm import tqdm
 
-from api.common.offline_append import compact_parts, v2_source_dir
 from api.common.settings import FeatureRepoSettings
 
 

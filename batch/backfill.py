@@ -10,7 +10,6 @@ finds nothing to do.
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from feast import FeatureStore
@@ -18,18 +17,18 @@ from feast.data_source import PushMode
 from pydantic import Field
 from tqdm import tqdm
 
-from api.common.settings import BaseServiceSettings, FeatureRepoSettings
+from api.common.settings import BaseServiceSettings
 from api.common.storage import SmsStore, StoredSms
 from api.inbox.upstreams import PUSH_SOURCE
+from batch.settings import BatchSettings
 from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
 from training.tokenizer import SmsTokenizer
-from training.versions import ENTITY_KEY, MODELS_DIR, VERSIONS
+from training.versions import ENTITY_KEY, VERSIONS
 
 V2_REF = f"{VERSIONS['v2'].feature_view}:{V2_FIELD}"
 
 
-class BackfillSettings(BaseServiceSettings, FeatureRepoSettings):
-    models_dir: Path = MODELS_DIR
+class BackfillSettings(BaseServiceSettings, BatchSettings):
     backfill_chunk_size: int = Field(default=200, ge=1, le=1000)
 
 

@@ -9,8 +9,8 @@ from feast.data_source import PushMode
 
 from api.common.settings import BaseServiceSettings
 from api.common.storage import Stores, make_stores
-from api.inbox.backfill import backfill_users, missing_offline, missing_online, push_features
 from api.user_data.seed import seed_sample_inboxes
+from batch.backfill import backfill_users, missing_offline, missing_online, push_features
 from scripts.backfill_features import main
 from tests.e2e.platform import copy_built_repo
 from tests.fixtures.platform import BuiltPlatform
