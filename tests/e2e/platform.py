@@ -1,8 +1,9 @@
-"""Real processes for end-to-end tests, started through api/launcher.py and configured by env vars only.
+"""Real processes for end-to-end tests: ops.topology's services (what `make up` runs) on free ports,
+configured by env vars only.
 
-`start_platform` copies the built Feast repository (so pushes and part files stay in tmp), then
-starts `feast serve`, model serving (v1, v2, v3), user-data, the inbox and, when it exists, the
-feature proxy, on free loopback ports, and waits until each is healthy.
+`running_platform` takes a copy of the built Feast repository (so pushes and part files stay in tmp),
+then starts `feast serve`, model serving (v1, v2, v3), user-data, the feature proxy and the inbox, with
+the topology's commands and worker counts, and waits until each is healthy.
 """
 
 import contextlib
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from api import launcher
+from ops import processes
+from ops.topology import PORTS, Service, platform_services
 from tests.fixtures.processes import free_port
 
 API_KEY = "e2e-api-key"
@@ -28,27 +30,26 @@ ENTITY_ROWS_PATH = "/get-online-features"
 class Platform:
     repo: Path
     run_dir: Path
-    services: dict[str, launcher.Service] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return self.services[name].url
 
-    def start(self, name: str, service: launcher.Service, env: Mapping[str, str]) -> None:
+    def start(self, name: str, service: Service, env: Mapping[str, str]) -> None:
         self.services[name], self.envs[name] = service, dict(env)
-        self.processes[name] = launcher.start(service, self.run_dir, env)
+        self.processes[name] = processes.start(service, self.run_dir, env)
 
     def wait(self, name: str, timeout: float = 90.0) -> None:
         try:
-            launcher.wait_healthy(self.services[name], timeout=timeout, process=self.processes[name])
+            processes.wait_healthy(self.services[name], timeout=timeout, process=self.processes[name])
         except (RuntimeError, TimeoutError) as exc:
             log = (self.run_dir / f"{name}.log").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{exc}\n--- {name}.log (tail) ---\n{log}") from exc
 
     def stop(self, name: str) -> None:
-        # Not launcher.stop_pid: it polls killpg(pid, 0), which keeps succeeding for an unreaped child
-        # (a zombie), so it always waits its full timeout. Waiting on the Popen reaps it at once.
+        # Waiting on the Popen reaps the leader at once, so a zombie never looks alive.
         process = self.processes[name]
         for sig in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
@@ -60,7 +61,7 @@ class Platform:
                 continue
 
     def restart(self, name: str) -> None:
-        self.processes[name] = launcher.start(self.services[name], self.run_dir, self.envs[name])
+        self.processes[name] = processes.start(self.services[name], self.run_dir, self.envs[name])
         self.wait(name)
 
     def stop_all(self) -> None:
@@ -88,10 +89,6 @@ def copy_built_repo(source: Path, target: Path) -> Path:
     return target
 
 
-def feast_proxy_available() -> bool:
-    return (Path(launcher.__file__).parent / "feature_proxy" / "main.py").exists()
-
-
 @contextmanager
 def running_platform(repo: Path, run_dir: Path, *, models_dir: Path, base_env: Mapping[str, str],
                      fs_yaml: Path | None = None) -> Iterator[Platform]:
@@ -105,35 +102,27 @@ def running_platform(repo: Path, run_dir: Path, *, models_dir: Path, base_env: M
 
 def _start_all(platform: Platform, *, models_dir: Path, base_env: Mapping[str, str], fs_yaml: Path | None) -> None:
     common = {"LOG_LEVEL": "WARNING", "SPAMOPS_API_KEY": API_KEY, **base_env}
-    feast = launcher.feature_server(platform.repo, free_port(), fs_yaml=fs_yaml)
-    platform.start("feature_server", feast, common)
+    services = platform_services({name: free_port() for name in PORTS}, repo=platform.repo, fs_yaml=fs_yaml)
+    feast_url = services["feature_server"].url
+    platform.start("feature_server", services["feature_server"], common)
     serving_env = {**common, "SPAM_MODEL_VERSIONS": "v1,v2,v3", "MODELS_DIR": str(models_dir),
                    "FEATURE_REPO_PATH": str(platform.repo)}
     if fs_yaml is not None:
         serving_env["FEAST_FS_YAML_FILE"] = str(fs_yaml)
-    # Two workers under api.common.serve, as `make up` runs it.
-    serving = launcher.uvicorn_service(
-        "model_serving", "api.model_serving.main:app", free_port(), workers=launcher.MODEL_SERVING_WORKERS
-    )
-    platform.start("model_serving", serving, serving_env)
-    platform.start("user_data", _uvicorn("user_data"), common)
-    if feast_proxy_available():
-        platform.start("feature_proxy", _uvicorn("feature_proxy"), {**common, "FEATURE_SERVER_URL": feast.url})
+    platform.start("model_serving", services["model_serving"], serving_env)
+    platform.start("user_data", services["user_data"], common)
+    platform.start("feature_proxy", services["feature_proxy"], {**common, "FEATURE_SERVER_URL": feast_url})
     for name in list(platform.services):
         platform.wait(name)
     inbox_env = {
         **common,
         "USER_DATA_URL": platform.url("user_data"),
         "MODEL_SERVING_URL": platform.url("model_serving"),
-        "FEATURE_SERVER_URL": feast.url,
+        "FEATURE_SERVER_URL": feast_url,
         "FEATURE_REPO_PATH": str(platform.repo),
         "OFFLINE_FLUSH_SECONDS": "0.2",
         "RETRY_INITIAL_SECONDS": "0.1",
         "RETRY_MAX_SECONDS": "1.0",
     }
-    platform.start("inbox", _uvicorn("inbox"), inbox_env)
+    platform.start("inbox", services["inbox"], inbox_env)
     platform.wait("inbox")
-
-
-def _uvicorn(name: str) -> launcher.Service:
-    return launcher.uvicorn_service(name, f"api.{name}.main:app", free_port())

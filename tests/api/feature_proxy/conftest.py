@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
-from api.launcher import feature_server
+from ops.topology import feature_server
 from tests.fixtures.processes import free_port, running
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -62,6 +62,6 @@ def client(proxy_settings: FeatureProxySettings, upstream: FakeFeatureServer) ->
 @pytest.fixture(scope="session")
 def live_feature_server_url(feast_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `feast serve` over the session's applied and materialized repository."""
-    service = feature_server(feast_repo, port=free_port())
+    service = feature_server(port=free_port(), repo=feast_repo)
     with running(service, tmp_path_factory.mktemp("proxy_run")) as started:
         yield started.url
