@@ -77,11 +77,11 @@ def down(run_dir: Path) -> list[str]:
             time.sleep(0.1)
         processes.stop_group(pid, timeout=0.0)
     services = _recorded(run_dir)
-    for service in services:
-        pgid = processes.read_pid(run_dir / f"{service.name}.pid")
+    for pid_file in (run_dir / f"{s.name}{kind}.pid" for s in services for kind in ("", ".spare")):
+        pgid = processes.read_pid(pid_file)
         if pgid is not None:  # left by a supervisor that did not stop them itself
             processes.stop_group(pgid)
-            (run_dir / f"{service.name}.pid").unlink(missing_ok=True)
+            pid_file.unlink(missing_ok=True)
     return [f"{s.name} :{s.port}" for s in services if not processes.port_free(s.port)]
 
 

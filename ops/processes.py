@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from ops.topology import Service
+from ops.warm import GO
 from training.versions import PROJECT_ROOT
 
 POLL_SECONDS = 0.1
@@ -24,18 +25,39 @@ HEALTH_TIMEOUT = 1.0  # per probe
 
 
 def start(service: Service, run_dir: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    process = _popen(service, service.argv(), run_dir, env)
+    (run_dir / f"{service.name}.pid").write_text(str(process.pid))
+    return process
+
+
+def start_spare(service: Service, run_dir: Path) -> subprocess.Popen[bytes]:
+    """A warm spare (ops.warm): imports done, it waits on its stdin; `promote` makes it the service."""
+    process = _popen(service, service.spare_argv(), run_dir, None, stdin=subprocess.PIPE)
+    (run_dir / f"{service.name}.spare.pid").write_text(str(process.pid))
+    return process
+
+
+def promote(spare: subprocess.Popen[bytes], service: Service, run_dir: Path) -> None:
+    assert spare.stdin is not None
+    spare.stdin.write(GO)
+    spare.stdin.close()
+    (run_dir / f"{service.name}.spare.pid").unlink(missing_ok=True)
+    (run_dir / f"{service.name}.pid").write_text(str(spare.pid))
+
+
+def _popen(service: Service, argv: list[str], run_dir: Path, env: Mapping[str, str] | None,
+           stdin: int | None = None) -> subprocess.Popen[bytes]:
     run_dir.mkdir(parents=True, exist_ok=True)
     with (run_dir / f"{service.name}.log").open("ab") as log:
-        process = subprocess.Popen(
-            service.argv(),
+        return subprocess.Popen(
+            argv,
+            stdin=stdin,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **service.env, **(env or {})},
             cwd=PROJECT_ROOT,
             start_new_session=True,
         )
-    (run_dir / f"{service.name}.pid").write_text(str(process.pid))
-    return process
 
 
 def is_healthy(service: Service) -> bool:

@@ -6,7 +6,9 @@
 Each service runs as its own process group. When a service's leader exits, for whatever reason
 (a crash, SIGKILL of the leader or of the whole group), the rest of its group is killed, the
 supervisor waits until nothing listens on the service's port, and starts it again: at once the first
-time, then with exponential backoff while it keeps dying within STABLE_SECONDS of its start. The
+time, then with exponential backoff while it keeps dying within STABLE_SECONDS of its start. A
+service marked `warm_spare` (feast serve: importing Feast alone outlasts a 5 s restart) always has a
+pre-imported spare (ops.warm) waiting, which a restart promotes; a new spare is then started. The
 supervisor is a child subreaper, so a service's orphaned processes become its children and are reaped
 here rather than lingering as zombies that still answer signal 0.
 """
@@ -40,6 +42,7 @@ PR_SET_CHILD_SUBREAPER = 36
 class Supervised:
     service: Service
     process: subprocess.Popen[bytes] | None = None
+    spare: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     quick_deaths: int = 0  # consecutive exits within STABLE_SECONDS of a start
     start_after: float = 0.0  # monotonic time before which no restart is attempted
@@ -71,6 +74,7 @@ class Supervisor:
     def reap_children(self) -> None:
         """Collect every exited child (services and adopted orphans); a leader's exit schedules a restart."""
         leaders = {entry.process.pid: entry for entry in self.entries if entry.process is not None}
+        spares = {entry.spare.pid: entry for entry in self.entries if entry.spare is not None}
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -80,6 +84,9 @@ class Supervisor:
                 return
             if pid in leaders:
                 self.on_exit(leaders[pid], os.waitstatus_to_exitcode(status))
+            elif pid in spares:
+                logger.warning("%s: the spare (pid %s) exited; starting another", spares[pid].service.name, pid)
+                spares[pid].spare = None
 
     def on_exit(self, entry: Supervised, code: int) -> None:
         assert entry.process is not None
@@ -93,6 +100,8 @@ class Supervisor:
         entry.process, entry.start_after = None, time.monotonic() + delay
 
     def start_if_due(self, entry: Supervised) -> None:
+        if entry.service.warm_spare and entry.spare is None and not self.stopping.is_set():
+            entry.spare = processes.start_spare(entry.service, self.run_dir)
         if entry.process is not None or time.monotonic() < entry.start_after:
             return
         if not processes.port_free(entry.service.port):
@@ -101,12 +110,23 @@ class Supervisor:
             entry.waiting_for_port = True
             return
         entry.waiting_for_port = False
-        entry.process, entry.started_at = processes.start(entry.service, self.run_dir), time.monotonic()
+        entry.started_at = time.monotonic()
+        if entry.spare is not None:
+            spare, entry.spare = entry.spare, None
+            try:
+                processes.promote(spare, entry.service, self.run_dir)
+            except BrokenPipeError:  # it died since the last reap; start cold instead
+                logger.warning("%s: the spare (pid %s) is gone", entry.service.name, spare.pid)
+            else:
+                entry.process = spare
+                logger.info("%s: promoted its warm spare (pid %s)", entry.service.name, spare.pid)
+                return
+        entry.process = processes.start(entry.service, self.run_dir)
         logger.info("%s started (pid %s)", entry.service.name, entry.process.pid)
 
     def stop_all(self) -> None:
         """SIGTERM every group at once, SIGKILL what is left after STOP_TIMEOUT, wait until all are gone."""
-        groups = [entry.process.pid for entry in self.entries if entry.process is not None]
+        groups = [child.pid for entry in self.entries for child in (entry.process, entry.spare) if child is not None]
         for pgid in groups:
             processes.signal_group(pgid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT
@@ -117,6 +137,7 @@ class Supervisor:
             processes.stop_group(pgid, timeout=0.0)
         for entry in self.entries:
             (self.run_dir / f"{entry.service.name}.pid").unlink(missing_ok=True)
+            (self.run_dir / f"{entry.service.name}.spare.pid").unlink(missing_ok=True)
         logger.info("stopped")
 
 

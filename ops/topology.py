@@ -47,6 +47,7 @@ class Service:
     env: Mapping[str, str] = field(default_factory=dict)
     health_path: str = "/health"
     host: str = LOOPBACK
+    warm_spare: bool = False  # keep a pre-imported spare (ops.warm) for restarts; program[0] is a console script
 
     @property
     def url(self) -> str:
@@ -64,6 +65,9 @@ class Service:
         resolved = {"python": sys.executable, "feast": str(BIN_DIR / "feast")}.get(program, program)
         return [resolved, *rest]
 
+    def spare_argv(self) -> list[str]:
+        return [sys.executable, "-m", "ops.warm", *self.command()]
+
     def with_env(self, extra: Mapping[str, str]) -> "Service":
         return replace(self, env={**self.env, **extra})
 
@@ -72,7 +76,8 @@ def feature_server(name: str = "feature_server", port: int = PORTS["feature_serv
                    repo: Path = FEATURE_REPO, fs_yaml: Path | None = None) -> Service:
     config = ("-f", str(fs_yaml)) if fs_yaml else ()
     program = ("feast", "-c", str(repo), *config, "serve", "--no-access-log", "--registry_ttl_sec", "5")
-    return Service(name, port, program, env=FEAST_SERVE_ENV)
+    # Importing Feast takes longer than a restart may (ops.warm).
+    return Service(name, port, program, env=FEAST_SERVE_ENV, warm_spare=True)
 
 
 def uvicorn_service(name: str, app: str, port: int, workers: int = 1) -> Service:
