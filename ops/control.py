@@ -90,11 +90,20 @@ def _recorded(run_dir: Path) -> list[Service]:
     return topology.load(path) if path.exists() else []
 
 
+def _spare(service: Service, run_dir: Path) -> str:
+    spare = processes.read_pid(run_dir / f"{service.name}.spare.pid")
+    if spare is None:
+        return ""
+    warm = processes.read_pid(processes.warm_file(service, run_dir)) == spare
+    return f", spare pid {spare} {'warm' if warm else 'importing'}"
+
+
 def status(run_dir: Path) -> dict[str, str]:
     """One line per service: its pid and whether it answers its health route."""
     lines = {"supervisor": f"running (pid {pid})" if (pid := supervisor_pid(run_dir)) else "stopped"}
     for service in _recorded(run_dir):
         pgid = processes.read_pid(run_dir / f"{service.name}.pid")
         state = "healthy" if processes.is_healthy(service) else "not answering"
-        lines[service.name] = f"{state} on {service.url}" + (f" (pid {pgid})" if pgid else "")
+        pid = f" (pid {pgid})" if pgid else ""
+        lines[service.name] = f"{state} on {service.url}{pid}{_spare(service, run_dir)}"
     return lines

@@ -32,9 +32,15 @@ def start(service: Service, run_dir: Path, env: Mapping[str, str] | None = None)
 
 def start_spare(service: Service, run_dir: Path) -> subprocess.Popen[bytes]:
     """A warm spare (ops.warm): imports done, it waits on its stdin; `promote` makes it the service."""
-    process = _popen(service, service.spare_argv(), run_dir, None, stdin=subprocess.PIPE)
+    warm_file(service, run_dir).unlink(missing_ok=True)
+    process = _popen(service, service.spare_argv(warm_file(service, run_dir)), run_dir, None, stdin=subprocess.PIPE)
     (run_dir / f"{service.name}.spare.pid").write_text(str(process.pid))
     return process
+
+
+def warm_file(service: Service, run_dir: Path) -> Path:
+    """Holds the spare's pid once its imports are done."""
+    return run_dir / f"{service.name}.spare.warm"
 
 
 def promote(spare: subprocess.Popen[bytes], service: Service, run_dir: Path) -> None:
@@ -42,6 +48,7 @@ def promote(spare: subprocess.Popen[bytes], service: Service, run_dir: Path) -> 
     spare.stdin.write(GO)
     spare.stdin.close()
     (run_dir / f"{service.name}.spare.pid").unlink(missing_ok=True)
+    warm_file(service, run_dir).unlink(missing_ok=True)
     (run_dir / f"{service.name}.pid").write_text(str(spare.pid))
 
 

@@ -6,7 +6,8 @@
 Each service runs as its own process group. When a service's leader exits, for whatever reason
 (a crash, SIGKILL of the leader or of the whole group), the rest of its group is killed, the
 supervisor waits until nothing listens on the service's port, and starts it again: at once the first
-time, then with exponential backoff while it keeps dying within STABLE_SECONDS of its start. A
+time and after one quick death, then with exponential backoff while it keeps dying within
+STABLE_SECONDS of its start. A
 service marked `warm_spare` (feast serve: importing Feast alone outlasts a 5 s restart) always has a
 pre-imported spare (ops.warm) waiting, which a restart promotes; a new spare is then started. The
 supervisor is a child subreaper, so a service's orphaned processes become its children and are reaped
@@ -50,7 +51,8 @@ class Supervised:
 
 
 def backoff(quick_deaths: int) -> float:
-    return 0.0 if quick_deaths == 0 else min(BACKOFF_FIRST * 2 ** (quick_deaths - 1), BACKOFF_MAX)
+    """0, 0, then 0.5 s doubling up to BACKOFF_MAX: one quick death after another is a crash loop."""
+    return 0.0 if quick_deaths <= 1 else min(BACKOFF_FIRST * 2 ** (quick_deaths - 2), BACKOFF_MAX)
 
 
 class Supervisor:
@@ -138,6 +140,7 @@ class Supervisor:
         for entry in self.entries:
             (self.run_dir / f"{entry.service.name}.pid").unlink(missing_ok=True)
             (self.run_dir / f"{entry.service.name}.spare.pid").unlink(missing_ok=True)
+            processes.warm_file(entry.service, self.run_dir).unlink(missing_ok=True)
         logger.info("stopped")
 
 

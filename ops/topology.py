@@ -34,6 +34,9 @@ APPS = {
     "feature_proxy": "api.feature_proxy.main:app",
     "web": "api.web.main:app",
 }
+# What `feast serve` imports before it listens, beyond the CLI: the local provider and its stores.
+FEAST_SERVE_PRELOAD = ("feast.cli.serve", "feast.feature_server", "feast.infra.passthrough_provider",
+                       "feast.infra.offline_stores.dask", "feast.infra.online_stores.sqlite")
 # Feast validates types at run time with typeguard on every registry lookup, a push's largest cost
 # (about 20 ms of 24 ms, measured); typeguard's checks are off in optimised mode.
 FEAST_SERVE_ENV = {"PYTHONOPTIMIZE": "1"}
@@ -47,7 +50,13 @@ class Service:
     env: Mapping[str, str] = field(default_factory=dict)
     health_path: str = "/health"
     host: str = LOOPBACK
-    warm_spare: bool = False  # keep a pre-imported spare (ops.warm) for restarts; program[0] is a console script
+    # Modules a pre-imported spare (ops.warm) loads ahead of a restart; empty: no spare. program[0] is then
+    # a console script.
+    preload: tuple[str, ...] = ()
+
+    @property
+    def warm_spare(self) -> bool:
+        return bool(self.preload)
 
     @property
     def url(self) -> str:
@@ -65,8 +74,8 @@ class Service:
         resolved = {"python": sys.executable, "feast": str(BIN_DIR / "feast")}.get(program, program)
         return [resolved, *rest]
 
-    def spare_argv(self) -> list[str]:
-        return [sys.executable, "-m", "ops.warm", *self.command()]
+    def spare_argv(self, warm_file: Path) -> list[str]:
+        return [sys.executable, "-m", "ops.warm", str(warm_file), ",".join(self.preload), *self.command()]
 
     def with_env(self, extra: Mapping[str, str]) -> "Service":
         return replace(self, env={**self.env, **extra})
@@ -77,7 +86,7 @@ def feature_server(name: str = "feature_server", port: int = PORTS["feature_serv
     config = ("-f", str(fs_yaml)) if fs_yaml else ()
     program = ("feast", "-c", str(repo), *config, "serve", "--no-access-log", "--registry_ttl_sec", "5")
     # Importing Feast takes longer than a restart may (ops.warm).
-    return Service(name, port, program, env=FEAST_SERVE_ENV, warm_spare=True)
+    return Service(name, port, program, env=FEAST_SERVE_ENV, preload=FEAST_SERVE_PRELOAD)
 
 
 def uvicorn_service(name: str, app: str, port: int, workers: int = 1) -> Service:
@@ -102,4 +111,5 @@ def dump(services: list[Service], path: Path) -> None:
 
 
 def load(path: Path) -> list[Service]:
-    return [Service(**{**item, "program": tuple(item["program"])}) for item in json.loads(path.read_text())]
+    items = json.loads(path.read_text())
+    return [Service(**{**item, "program": tuple(item["program"]), "preload": tuple(item["preload"])}) for item in items]

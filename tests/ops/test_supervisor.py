@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ops import control, processes
+from ops.supervisor import BACKOFF_MAX, backoff
 from ops.topology import Service, feature_server, uvicorn_service
 from tests.fixtures.processes import free_port
 
@@ -59,6 +60,15 @@ def _pgid(run_dir: Path, name: str) -> int:
     return pgid
 
 
+def wait_for_warm_spare(service: Service, run_dir: Path) -> None:
+    """A spare promoted by the previous kill is replaced by one that must first import Feast."""
+    deadline = time.monotonic() + 60
+    spare_file, warm_file = run_dir / f"{service.name}.spare.pid", processes.warm_file(service, run_dir)
+    while (spare := processes.read_pid(spare_file)) is None or spare != processes.read_pid(warm_file):
+        assert time.monotonic() < deadline, f"{service.name} has no warm spare"
+        time.sleep(0.1)
+
+
 def _seconds_until_restarted(service: Service, run_dir: Path, killed: int) -> float:
     """From now until a new process group of `service` answers its health route."""
     started = time.monotonic()
@@ -76,6 +86,8 @@ def test_a_service_whose_group_is_killed_answers_again_within_5_s(
     supervised: tuple[dict[str, Service], Path], name: str
 ) -> None:
     services, run_dir = supervised
+    if services[name].warm_spare:
+        wait_for_warm_spare(services[name], run_dir)
     pgid = _pgid(run_dir, name)
     assert len(group_members(pgid)) >= (2 if name != "single" else 1)
     os.killpg(pgid, signal.SIGKILL)
@@ -90,7 +102,9 @@ def test_feast_serve_whose_master_alone_is_killed_is_restarted_despite_its_orpha
 ) -> None:
     """gunicorn's worker outlives a SIGKILLed master and keeps the port; the restart must not trip on it."""
     services, run_dir = supervised
+    wait_for_warm_spare(services["feature_server"], run_dir)
     pgid = _pgid(run_dir, "feature_server")
+    assert len(group_members(pgid)) >= 2, "no gunicorn worker to orphan"
     os.kill(pgid, signal.SIGKILL)
     elapsed = _seconds_until_restarted(services["feature_server"], run_dir, pgid)
     assert elapsed < RESTART_DEADLINE, f"feature_server took {elapsed:.1f} s"
@@ -109,3 +123,8 @@ def test_down_leaves_no_process_and_no_bound_port(feast_repo: Path, tmp_path: Pa
     assert not any(group_members(pgid) for pgid in groups)
     assert all(processes.port_free(service.port) for service in services)
     assert control.status(tmp_path)["supervisor"] == "stopped"
+
+
+def test_backoff_restarts_at_once_then_doubles_up_to_its_cap() -> None:
+    assert [backoff(n) for n in range(5)] == [0.0, 0.0, 0.5, 1.0, 2.0]
+    assert backoff(100) == BACKOFF_MAX
