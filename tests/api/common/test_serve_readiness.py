@@ -92,6 +92,10 @@ def _check(results: list[list[float]], killed_at: float, ready_at: float) -> Non
     slow = [(round(started - killed_at, 2), round(latency * 1000)) for started, latency, _ in after if latency > limit]
     errors = [round(started - killed_at, 2) for started, _, ok in after if not ok]
     served_after_ready = sum(1 for started, _, ok in after if ok and started > ready_at)
+    worst_after = max(latency for _, latency, _ in after)
+    print(f"\nusual p99 {p99(before) * 1000:.1f} ms over {len(before)} requests; after the kill: {len(after)} "
+          f"requests, max {worst_after * 1000:.1f} ms, {len(errors)} failed; replacement listening "
+          f"{ready_at - killed_at:.1f} s after the kill, {served_after_ready} requests after that")
     assert len(before) > 100 and served_after_ready > 100, (len(before), served_after_ready)
     assert not slow, (f"usual p99 {p99(before) * 1000:.1f} ms, replacement listening {ready_at - killed_at:.1f} s "
                       f"after the kill; (s after kill, ms) over the limit: {slow[:20]}")
