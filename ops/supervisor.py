@@ -94,6 +94,10 @@ class Supervisor:
         assert entry.process is not None
         entry.process.returncode = code  # reaped here, not by Popen
         processes.signal_group(entry.process.pid, signal.SIGKILL)  # what the leader left behind
+        if self.stopping.is_set():
+            logger.info("%s (pid %s) stopped with %s", entry.service.name, entry.process.pid, code)
+            entry.process = None
+            return
         lived = time.monotonic() - entry.started_at
         entry.quick_deaths = entry.quick_deaths + 1 if lived < STABLE_SECONDS else 0
         delay = backoff(entry.quick_deaths)
