@@ -31,7 +31,8 @@ import pyarrow.dataset as ds
 from benchlib import latency_ms
 from feast import FeatureStore
 
-from api.launcher import feature_server, start, stop_pid, wait_healthy
+from ops.processes import start, stop_group, wait_healthy
+from ops.topology import feature_server
 from training.versions import ENTITY_KEY, FEATURE_REPO_DIR
 
 MATERIALIZE_START = datetime(2009, 1, 1, tzinfo=UTC)
@@ -138,13 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         results = [bench_materialize(store, source_rows(repo))]
         ids = entity_ids(repo, args.warmup + args.reads)
         results += bench_sdk_reads(store, ids, args)
-        server = feature_server(repo, port=args.port)
+        server = feature_server(port=args.port, repo=repo)
         process = start(server, Path(tmp) / "run")
         try:
             wait_healthy(server, process=process)
             results += bench_server_reads(server.url, ids, args)
         finally:
-            stop_pid(process.pid)
+            stop_group(process.pid)
     for result in results:
         print(json.dumps({**result, "command": command}))
     print("| figure | result | | command |\n|---|---|---|---|")

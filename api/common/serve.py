@@ -7,6 +7,11 @@ connection queued at that moment: sixteen keep-alive clients that connect togeth
 worker, and the other idles (measured: 1,524 against 31 CPU ticks). With a socket per worker the
 kernel spreads new connections over the workers by a hash of their addresses.
 
+A worker binds its socket at once (so a busy port fails fast) but listens only once its app is
+ready: uvicorn runs the lifespan start-up first and then calls listen() on the socket it was given.
+A SO_REUSEPORT socket takes its share of new connections from the moment it listens, so a replacement
+that listened before loading its models would hold connections for seconds without answering them.
+
 The supervisor restarts a worker that dies after start-up, stops everything if one fails to start,
 and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included); a worker
 whose supervisor is killed outright stops too.
@@ -27,6 +32,7 @@ from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app 
 
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
+BACKLOG = 2048
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,11 +58,11 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
+    """Bound, not listening: the kernel hands connections only to listening sockets of the group."""
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(2048)
     return sock
 
 
@@ -82,7 +88,9 @@ def run_worker(app: str, host: str, port: int, log_level: str) -> None:
     except OSError as exc:
         logger.error("cannot listen on %s:%s: %s", host, port, exc)
         raise SystemExit(STARTUP_FAILURE) from None
-    uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False)).run(sockets=[sock])
+    # Server.startup awaits the lifespan start-up, then create_server(sock=...) listens with this backlog.
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 class Supervisor:

@@ -39,6 +39,21 @@ def offline_ids(platform: Platform) -> pd.Series:
     return pd.read_parquet(platform.offline_dir(), columns=["sms_id"])["sms_id"]
 
 
+def stored_messages(platform: Platform, user: str) -> list[dict]:
+    """Every message of the user, from user-data, page by page."""
+    items: list[dict] = []
+    params: dict[str, str | int] = {"limit": 200}
+    while True:
+        response = httpx.get(f"{platform.url('user_data')}/sms/{user}", params=params,
+                             headers={"X-API-Key": API_KEY}, timeout=10)
+        response.raise_for_status()
+        page = response.json()
+        items += page["items"]
+        if page["next_before"] is None:
+            return items
+        params["before"] = page["next_before"]
+
+
 def check_message_end_to_end(platform: Platform) -> None:
     """Inbox → user-data → features online (feast serve, proxy) → v3 prediction → offline part file."""
     recipient = f"e2e-{uuid.uuid4().hex[:8]}"

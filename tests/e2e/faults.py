@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pandas as pd
 
-from tests.e2e.checks import eventually
+from tests.e2e.checks import eventually, stored_messages
 from tests.e2e.platform import API_KEY, Platform
 
 MESSAGES = 300
@@ -37,20 +37,6 @@ def post_until_answered(client: httpx.Client, url: str, body: dict, key: str) ->
             pass
         assert time.monotonic() < deadline, f"message {key} was never answered"
         time.sleep(0.2)
-
-
-def stored_messages(platform: Platform, user: str) -> list[dict]:
-    items: list[dict] = []
-    params: dict[str, str | int] = {"limit": 200}
-    while True:
-        response = httpx.get(f"{platform.url('user_data')}/sms/{user}", params=params,
-                             headers={"X-API-Key": API_KEY}, timeout=10)
-        response.raise_for_status()
-        page = response.json()
-        items += page["items"]
-        if page["next_before"] is None:
-            return items
-        params["before"] = page["next_before"]
 
 
 def offline_rows(platform: Platform, ids: set[str]) -> pd.Series:

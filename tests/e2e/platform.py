@@ -1,23 +1,24 @@
-"""Real processes for end-to-end tests, started through api/launcher.py and configured by env vars only.
+"""Real processes for end-to-end tests: ops.topology's services (what `make up` runs) on free ports,
+run by the same supervisor as `make up`, configured by env vars only.
 
-`start_platform` copies the built Feast repository (so pushes and part files stay in tmp), then
-starts `feast serve`, model serving (v1, v2, v3), user-data, the inbox and, when it exists, the
-feature proxy, on free loopback ports, and waits until each is healthy.
+`running_platform` takes a copy of the built Feast repository (so pushes and part files stay in tmp),
+then starts `feast serve`, model serving (v1, v2, v3), user-data, the feature proxy and the inbox under
+ops.supervisor, with the topology's commands and worker counts, and waits until each is healthy. A
+test may SIGKILL any service's process group (`Platform.kill`); the supervisor restarts it, nobody else.
 """
 
-import contextlib
 import os
 import shutil
 import signal
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from api import launcher
+from ops import control, processes
+from ops.topology import PORTS, Service, platform_services
 from tests.fixtures.processes import free_port
 
 API_KEY = "e2e-api-key"
@@ -28,45 +29,16 @@ ENTITY_ROWS_PATH = "/get-online-features"
 class Platform:
     repo: Path
     run_dir: Path
-    services: dict[str, launcher.Service] = field(default_factory=dict)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    envs: dict[str, dict[str, str]] = field(default_factory=dict)
+    services: dict[str, Service]
 
     def url(self, name: str) -> str:
         return self.services[name].url
 
-    def start(self, name: str, service: launcher.Service, env: Mapping[str, str]) -> None:
-        self.services[name], self.envs[name] = service, dict(env)
-        self.processes[name] = launcher.start(service, self.run_dir, env)
-
-    def wait(self, name: str, timeout: float = 90.0) -> None:
-        try:
-            launcher.wait_healthy(self.services[name], timeout=timeout, process=self.processes[name])
-        except (RuntimeError, TimeoutError) as exc:
-            log = (self.run_dir / f"{name}.log").read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{exc}\n--- {name}.log (tail) ---\n{log}") from exc
-
-    def stop(self, name: str) -> None:
-        # Not launcher.stop_pid: it polls killpg(pid, 0), which keeps succeeding for an unreaped child
-        # (a zombie), so it always waits its full timeout. Waiting on the Popen reaps it at once.
-        process = self.processes[name]
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=15)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def restart(self, name: str) -> None:
-        self.processes[name] = launcher.start(self.services[name], self.run_dir, self.envs[name])
-        self.wait(name)
-
-    def stop_all(self) -> None:
-        for name in reversed(list(self.processes)):
-            if self.processes[name].poll() is None:
-                self.stop(name)
+    def kill(self, name: str) -> None:
+        """SIGKILL the service's whole process group, as a crash would; the supervisor restarts it."""
+        pgid = processes.read_pid(self.run_dir / f"{name}.pid")
+        assert pgid is not None, f"{name} has no pid file"
+        os.killpg(pgid, signal.SIGKILL)
 
     def offline_dir(self) -> Path:
         return self.repo / "data" / "sms_features2"
@@ -88,49 +60,33 @@ def copy_built_repo(source: Path, target: Path) -> Path:
     return target
 
 
-def feast_proxy_available() -> bool:
-    return (Path(launcher.__file__).parent / "feature_proxy" / "main.py").exists()
-
-
 @contextmanager
 def running_platform(repo: Path, run_dir: Path, *, models_dir: Path, base_env: Mapping[str, str],
                      fs_yaml: Path | None = None) -> Iterator[Platform]:
-    platform = Platform(repo=repo, run_dir=run_dir)
+    services = _configured(repo, models_dir=models_dir, base_env=base_env, fs_yaml=fs_yaml)
     try:
-        _start_all(platform, models_dir=models_dir, base_env=base_env, fs_yaml=fs_yaml)
-        yield platform
+        control.up(list(services.values()), run_dir)
+        yield Platform(repo=repo, run_dir=run_dir, services=services)
     finally:
-        platform.stop_all()
+        left = control.down(run_dir)
+        assert not left, f"still holding ports after down: {left}"
 
 
-def _start_all(platform: Platform, *, models_dir: Path, base_env: Mapping[str, str], fs_yaml: Path | None) -> None:
+def _configured(repo: Path, *, models_dir: Path, base_env: Mapping[str, str],
+                fs_yaml: Path | None) -> dict[str, Service]:
+    services = platform_services({name: free_port() for name in PORTS}, repo=repo, fs_yaml=fs_yaml)
     common = {"LOG_LEVEL": "WARNING", "SPAMOPS_API_KEY": API_KEY, **base_env}
-    feast = launcher.feature_server(platform.repo, free_port(), fs_yaml=fs_yaml)
-    platform.start("feature_server", feast, common)
-    serving_env = {**common, "SPAM_MODEL_VERSIONS": "v1,v2,v3", "MODELS_DIR": str(models_dir),
-                   "FEATURE_REPO_PATH": str(platform.repo)}
+    feast_url = services["feature_server"].url
+    serving = {**common, "SPAM_MODEL_VERSIONS": "v1,v2,v3", "MODELS_DIR": str(models_dir),
+               "FEATURE_REPO_PATH": str(repo)}
     if fs_yaml is not None:
-        serving_env["FEAST_FS_YAML_FILE"] = str(fs_yaml)
-    # Two workers under api.common.serve, as `make up` runs it.
-    serving = launcher.uvicorn_service(
-        "model_serving", "api.model_serving.main:app", free_port(), workers=launcher.MODEL_SERVING_WORKERS
-    )
-    platform.start("model_serving", serving, serving_env)
-    platform.start("user_data", _uvicorn("user_data"), common)
-    if feast_proxy_available():
-        platform.start("feature_proxy", _uvicorn("feature_proxy"), {**common, "FEATURE_SERVER_URL": feast.url})
-    for name in list(platform.services):
-        platform.wait(name)
-    inbox_env = {
-        **common,
-        "USER_DATA_URL": platform.url("user_data"),
-        "MODEL_SERVING_URL": platform.url("model_serving"),
-        "FEATURE_SERVER_URL": feast.url,
-        "RECOVERY_INTERVAL_SECONDS": "0.5",
+        serving["FEAST_FS_YAML_FILE"] = str(fs_yaml)
+    envs = {
+        "feature_server": common,
+        "model_serving": serving,
+        "user_data": common,
+        "feature_proxy": {**common, "FEATURE_SERVER_URL": feast_url},
+        "inbox": {**common, "USER_DATA_URL": services["user_data"].url, "FEATURE_SERVER_URL": feast_url,
+                  "MODEL_SERVING_URL": services["model_serving"].url, "RECOVERY_INTERVAL_SECONDS": "0.5"},
     }
-    platform.start("inbox", _uvicorn("inbox"), inbox_env)
-    platform.wait("inbox")
-
-
-def _uvicorn(name: str) -> launcher.Service:
-    return launcher.uvicorn_service(name, f"api.{name}.main:app", free_port())
+    return {name: services[name].with_env(env) for name, env in envs.items()}

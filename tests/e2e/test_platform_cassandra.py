@@ -17,6 +17,7 @@ from feast.repo_operations import apply_total, cli_check_repo
 
 from api.common.storage.cassandra import create_schema
 from tests.e2e.checks import check_message_end_to_end
+from tests.e2e.faults import check_crash_recovery
 from tests.e2e.platform import Platform, copy_built_repo, running_platform
 from tests.fixtures.cassandra import CassandraEndpoint, cassandra_env
 from tests.fixtures.platform import BuiltPlatform, environment, materialize_both_chapters
@@ -53,3 +54,8 @@ def platform(
 
 def test_message_flows_end_to_end_on_cassandra(platform: Platform) -> None:
     check_message_end_to_end(platform)
+
+
+@pytest.mark.parametrize("victim", ["inbox", "feature_server"])
+def test_sigkill_during_ingest_loses_and_doubles_nothing_on_cassandra(platform: Platform, victim: str) -> None:
+    check_crash_recovery(platform, victim)

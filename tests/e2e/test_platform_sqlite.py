@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send
+from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send, stored_messages
+from tests.e2e.faults import check_crash_recovery
 from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
 from tests.fixtures.platform import BuiltPlatform
 from training.versions import PROJECT_ROOT
@@ -40,7 +40,7 @@ def test_concurrent_messages_lose_and_duplicate_nothing(platform: Platform) -> N
     ids = [r.json()["sms_id"] for r in responses]
     assert len(set(ids)) == 200
 
-    stored = _all_stored(platform, "crowd")
+    stored = [item["sms_id"] for item in stored_messages(platform, "crowd")]
     assert sorted(stored) == sorted(ids)
     eventually(lambda: all(v is not None for v in platform.online_features(ids).values()), timeout=60,
                what="all 200 online")
@@ -49,33 +49,9 @@ def test_concurrent_messages_lose_and_duplicate_nothing(platform: Platform) -> N
     assert offline[offline.isin(ids)].value_counts().max() == 1, "an offline row was written twice"
 
 
-def _all_stored(platform: Platform, user: str) -> list[str]:
-    ids: list[str] = []
-    params: dict[str, str | int] = {"limit": 100}
-    while True:
-        page = httpx.get(f"{platform.url('user_data')}/sms/{user}", params=params, timeout=10).json()
-        ids += [item["sms_id"] for item in page["items"]]
-        if page["next_before"] is None:
-            return ids
-        params["before"] = page["next_before"]
-
-
-def test_feature_server_down_queues_then_delivers(platform: Platform) -> None:
-    platform.stop("feature_server")
-    try:
-        responses = [send(platform, f"sent while the feature server is down #{i}") for i in range(5)]
-        assert [r.status_code for r in responses] == [202] * 5, [r.text for r in responses]
-        ids = [r.json()["sms_id"] for r in responses]
-        assert 'outcome="queued"' in httpx.get(platform.url("inbox") + "/metrics").text
-    finally:
-        platform.restart("feature_server")
-    started = time.monotonic()
-    eventually(lambda: all(v is not None for v in platform.online_features(ids).values()), timeout=60,
-               what="queued messages online after restart")
-    assert time.monotonic() - started < 60
-    eventually(lambda: set(ids) <= set(offline_ids(platform)), timeout=10, what="queued messages offline")
-    offline = offline_ids(platform)
-    assert offline[offline.isin(ids)].value_counts().max() == 1
+@pytest.mark.parametrize("victim", ["inbox", "feature_server"])
+def test_sigkill_during_ingest_loses_and_doubles_nothing(platform: Platform, victim: str) -> None:
+    check_crash_recovery(platform, victim)
 
 
 def test_inbox_metrics_report_pushes_and_batches(platform: Platform) -> None:

@@ -1,8 +1,9 @@
 """Browser-test fixtures: the whole platform as real processes on free ports, and headless Chromium.
 
-Processes (all through api/launcher.py): `feast serve`, model serving (v1-v3), user data, the feature
-proxy, and one web app per page variant: architecture I, architecture II, and architecture II whose
-proxy URL is a closed port or a socket that never answers (to prove the fallback and the fetch deadline).
+Processes (ops.topology's definitions, as `make up` runs them, on free ports): `feast serve`, model
+serving (v1-v3), user data, the feature proxy, and one web app per page variant: architecture I,
+architecture II, and architecture II whose proxy URL is a closed port or a socket that never answers
+(to prove the fallback and the fetch deadline).
 Every service allows every web origin (CORS).
 """
 
@@ -11,7 +12,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from api.launcher import Service, feature_server, uvicorn_service
+from ops.topology import Service, platform_services
 from tests.fixtures.platform import environment
 from tests.fixtures.processes import free_port, running_all
 from tests.web.seed import SeededSms, fetch_inbox, push_v2_features, run_seed_script, the_spam
@@ -71,7 +72,14 @@ def silent_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def web_services(ports: dict[str, int], urls: dict[str, str]) -> list[tuple[Service, dict[str, str]]]:
+def topology(ports: dict[str, int], feast_repo: Path) -> dict[str, Service]:
+    """The platform's services on this test's ports; the web app is a template for the variants."""
+    return platform_services({**ports, "feature_proxy": ports["proxy"]}, repo=feast_repo)
+
+
+def web_services(
+    ports: dict[str, int], urls: dict[str, str], template: Service
+) -> list[tuple[Service, dict[str, str]]]:
     services = []
     for variant, (architecture, proxy) in WEB_VARIANTS.items():
         env = {
@@ -82,7 +90,7 @@ def web_services(ports: dict[str, int], urls: dict[str, str]) -> list[tuple[Serv
             "WEB_MODEL_VERSION": MODEL_VERSION,
             "WEB_FETCH_TIMEOUT_MS": FETCH_TIMEOUT_MS.get(proxy, "5000"),
         }
-        services.append((uvicorn_service(f"web_{variant}", "api.web.main:app", ports[f"web_{variant}"]), env))
+        services.append((replace(template, name=f"web_{variant}", port=ports[f"web_{variant}"]), env))
     return services
 
 
@@ -92,7 +100,7 @@ def user_data_env(run_dir: Path) -> dict[str, str]:
 
 
 def backend_services(
-    ports: dict[str, int], urls: dict[str, str], *, feast_repo: Path, models_dir: Path, run_dir: Path
+    services: dict[str, Service], urls: dict[str, str], *, feast_repo: Path, models_dir: Path, run_dir: Path
 ) -> list[tuple[Service, dict[str, str]]]:
     origins = ",".join(urls[f"web_{variant}"] for variant in WEB_VARIANTS)
     common = {"PYTHONPATH": str(PROJECT_ROOT), "CORS_ORIGINS": origins, "LOG_LEVEL": "WARNING"}
@@ -103,19 +111,10 @@ def backend_services(
         "SQLITE_PATH": str(run_dir / "model_serving.db"),
     }
     return [
-        (feature_server(feast_repo, port=ports["feature_server"]), {}),
-        (
-            uvicorn_service("model_serving", "api.model_serving.main:app", ports["model_serving"]),
-            {**common, **serving_env},
-        ),
-        (
-            uvicorn_service("user_data", "api.user_data.main:app", ports["user_data"]),
-            {**common, **user_data_env(run_dir)},
-        ),
-        (
-            uvicorn_service("proxy", "api.feature_proxy.main:app", ports["proxy"]),
-            {**common, "FEATURE_SERVER_URL": urls["feature_server"]},
-        ),
+        (services["feature_server"], {}),
+        (services["model_serving"], {**common, **serving_env}),
+        (services["user_data"], {**common, **user_data_env(run_dir)}),
+        (services["feature_proxy"], {**common, "FEATURE_SERVER_URL": urls["feature_server"]}),
     ]
 
 
@@ -135,9 +134,10 @@ def web_platform(feast_repo: Path, models_dir: Path, tmp_path_factory: pytest.Te
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     with silent_server() as silent_url:
         urls.update(live=urls["proxy"], closed=f"http://127.0.0.1:{free_port()}", silent=silent_url)
+        platform = topology(ports, feast_repo)
         services = [
-            *backend_services(ports, urls, feast_repo=feast_repo, models_dir=models_dir, run_dir=run_dir),
-            *web_services(ports, urls),
+            *backend_services(platform, urls, feast_repo=feast_repo, models_dir=models_dir, run_dir=run_dir),
+            *web_services(ports, urls, platform["web"]),
         ]
         with running_all(services, run_dir):
             inbox, spam_id, without_features_id = seed(urls, {**os.environ, **user_data_env(run_dir)})

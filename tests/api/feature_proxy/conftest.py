@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
-from api.launcher import feature_server
+from ops.topology import feature_server
 from tests.fixtures.fake_upstream import FakeUpstream, running_upstream
 from tests.fixtures.processes import free_port, running
 
@@ -67,6 +67,6 @@ def client(upstream: FakeUpstream, proxy_for: ProxyFor) -> TestClient:
 @pytest.fixture(scope="session")
 def live_feature_server_url(feast_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `feast serve` over the session's applied and materialized repository."""
-    service = feature_server(feast_repo, port=free_port())
+    service = feature_server(port=free_port(), repo=feast_repo)
     with running(service, tmp_path_factory.mktemp("proxy_run")) as started:
         yield started.url

@@ -1,0 +1,102 @@
+"""A replacement model-serving worker takes connections only once its models are loaded.
+
+Model serving runs as `make up` runs it (ops.topology: api.common.serve, 2 workers). A load generator
+in its own process sends text_to_prediction on fresh connections; one worker is SIGKILLed; the test
+waits until the replacement listens (two listening sockets on the port again) and lets the load run on.
+A worker that listened before its lifespan finished would hold the connections the kernel hands it
+until its models are loaded (seconds); here no request may take more than 100 ms over the usual p99,
+measured in the same run before the kill, and the only failures allowed are requests the dead worker
+held (at most one per client).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ops import processes
+from ops.topology import platform_services
+from tests.fixtures.processes import free_port
+
+CLIENTS = 4
+BASELINE_SECONDS = 4.0
+AFTER_READY_SECONDS = 4.0
+ALLOWED_EXTRA_MS = 100.0
+BODY = json.dumps({"text": "WINNER!! Claim your free prize now", "skip_cache": True})
+TCP_LISTEN = "0A"
+
+
+def listeners(port: int) -> int:
+    """Listening IPv4 sockets on `port` (SO_REUSEPORT workers each have one)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == TCP_LISTEN)
+
+
+def workers(pid: int) -> list[int]:
+    """The supervisor's worker processes (multiprocessing's spawn children; not its resource tracker)."""
+    found = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [child for child in found if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def wait_for(condition: object, timeout: float, what: str) -> float:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+    return time.monotonic()
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+@pytest.mark.slow
+def test_a_killed_workers_replacement_accepts_only_when_ready(
+    feast_repo: Path, models_dir: Path, tmp_path: Path
+) -> None:
+    service = platform_services({"model_serving": free_port()}, repo=feast_repo)["model_serving"]
+    env = {"SPAM_MODEL_VERSIONS": "v1,v2,v3", "MODELS_DIR": str(models_dir), "FEATURE_REPO_PATH": str(feast_repo),
+           "SQLITE_PATH": str(tmp_path / "serving.db"), "LOG_LEVEL": "WARNING"}
+    server = processes.start(service, tmp_path, env)
+    out = tmp_path / "load.json"
+    try:
+        processes.wait_healthy(service, timeout=120, process=server)
+        wait_for(lambda: listeners(service.port) == 2, 60, "both workers to listen")
+        argv = [sys.executable, "-m", "tests.api.common.load_client", service.url, "/model/v3/text_to_prediction",
+                str(CLIENTS), str(out), BODY]
+        load = subprocess.Popen(argv, stdin=subprocess.PIPE)
+        time.sleep(BASELINE_SECONDS)
+        killed_at = time.monotonic()
+        os.kill(workers(server.pid)[0], signal.SIGKILL)
+        wait_for(lambda: listeners(service.port) == 1, 5, "the dead worker's socket to close")
+        ready_at = wait_for(lambda: listeners(service.port) == 2, 60, "the replacement to listen")
+        time.sleep(AFTER_READY_SECONDS)
+        load.stdin.close()  # type: ignore[union-attr]  # the generator stops and writes its results
+        assert load.wait(timeout=30) == 0
+    finally:
+        processes.stop_group(server.pid)
+        server.wait(timeout=10)
+    _check(json.loads(out.read_text()), killed_at, ready_at)
+
+
+def _check(results: list[list[float]], killed_at: float, ready_at: float) -> None:
+    before = [latency for started, latency, ok in results if started + latency < killed_at and ok]
+    after = [(started, latency, ok) for started, latency, ok in results if started + latency >= killed_at]
+    limit = p99(before) + ALLOWED_EXTRA_MS / 1000
+    slow = [(round(started - killed_at, 2), round(latency * 1000)) for started, latency, _ in after if latency > limit]
+    errors = [round(started - killed_at, 2) for started, _, ok in after if not ok]
+    served_after_ready = sum(1 for started, _, ok in after if ok and started > ready_at)
+    worst_after = max(latency for _, latency, _ in after)
+    print(f"\nusual p99 {p99(before) * 1000:.1f} ms over {len(before)} requests; after the kill: {len(after)} "
+          f"requests, max {worst_after * 1000:.1f} ms, {len(errors)} failed; replacement listening "
+          f"{ready_at - killed_at:.1f} s after the kill, {served_after_ready} requests after that")
+    assert len(before) > 100 and served_after_ready > 100, (len(before), served_after_ready)
+    assert not slow, (f"usual p99 {p99(before) * 1000:.1f} ms, replacement listening {ready_at - killed_at:.1f} s "
+                      f"after the kill; (s after kill, ms) over the limit: {slow[:20]}")
+    assert len(errors) <= CLIENTS, f"failed requests at (s after kill): {errors}"
