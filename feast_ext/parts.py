@@ -122,9 +122,11 @@ class PartLedger:
 
     def compact(self, directory: Path) -> int:
         """Merge parts, a level at a time, until no level holds `compaction_fanout` parts; returns merges."""
+        with self.locked() as conn:
+            self._adopt_or_clean(conn, directory)
         merges = 0
-        while (chosen := self._choose_merge(directory)) is not None and self._merge(directory, *chosen):
-            merges += 1
+        while (chosen := self._choose_merge(directory)) is not None:
+            merges += self._merge(directory, *chosen)  # False: another compactor merged first; choose again
         return merges
 
     def _write_part(self, conn: sqlite3.Connection, directory: Path, table: pa.Table) -> str:
@@ -148,7 +150,7 @@ class PartLedger:
         live = {name for (name,) in conn.execute("SELECT name FROM parts WHERE directory = ?", (str(directory),))}
         for path in directory.iterdir():
             if is_leftover(path.name, live):
-                log.warning("removing leftover %s", path)
+                log.info("removing leftover %s", path)  # also a merge's inputs, if its compactor is slower
                 path.unlink(missing_ok=True)
 
     def _maybe_prune(self, conn: sqlite3.Connection, now: float) -> None:
@@ -171,25 +173,30 @@ class PartLedger:
         temp = directory / f"{COMPACT_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.tmp"
         try:
             rows = merge_files([directory / name for name in names], temp)
-        except FileNotFoundError:  # another process merged (and removed) one of these parts first
+        except FileNotFoundError:
             temp.unlink(missing_ok=True)
-            return False
+            if self._all_live(self.connection(), directory, names):
+                raise  # a live part is missing: the ledger and the directory disagree
+            return False  # another compactor merged (and removed) one of these parts first
         new_level = max(level + 1, level_for(rows, self.settings.compaction_fanout))
         with self.locked() as conn:
-            marks = ",".join("?" * len(names))
-            live = conn.execute(
-                f"SELECT count(*) FROM parts WHERE directory = ? AND name IN ({marks})", (str(directory), *names)
-            ).fetchone()[0]
-            if live != len(names):
+            if not self._all_live(conn, directory, names):
                 temp.unlink(missing_ok=True)
                 return False
             name = publish(temp, new_level)
+            marks = ",".join("?" * len(names))
             conn.execute(f"DELETE FROM parts WHERE directory = ? AND name IN ({marks})", (str(directory), *names))
             conn.execute("INSERT INTO parts VALUES (?, ?, ?, ?)", (str(directory), name, new_level, rows))
         for old in names:
             (directory / old).unlink(missing_ok=True)
         fsync_directory(directory)
         return True
+
+    @staticmethod
+    def _all_live(conn: sqlite3.Connection, directory: Path, names: list[str]) -> bool:
+        marks = ",".join("?" * len(names))
+        query = f"SELECT count(*) FROM parts WHERE directory = ? AND name IN ({marks})"
+        return conn.execute(query, (str(directory), *names)).fetchone()[0] == len(names)
 
 
 class BackgroundCompactor:
