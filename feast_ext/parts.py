@@ -9,6 +9,7 @@ Independent of Feast (feast_ext/offline.py adapts it). The ledger is the truth a
 Every append runs under `BEGIN IMMEDIATE`, which serialises writers across threads and processes.
 """
 
+import atexit
 import contextlib
 import logging
 import os
@@ -31,6 +32,7 @@ COMPACT_TEMP_PREFIX = ".compact-"
 KEY_SEPARATOR = "\x1f"
 PRUNE_EVERY_APPENDS = 256
 MERGE_BATCH_ROWS = 65_536
+STOP_TIMEOUT_SECONDS = 30.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS row_keys (
@@ -66,6 +68,9 @@ class PartLedger:
     def __init__(self, settings: LedgerSettings) -> None:
         self.settings = settings
         self._threads = threading.local()
+        # Threads of one process queue here: SQLite's busy handler polls with sleeps of up to 100 ms,
+        # which under load starves some writers; only other processes are left to it.
+        self._mutex = threading.Lock()
         self._appends = 0
         self._compactor = BackgroundCompactor(self)
 
@@ -85,13 +90,14 @@ class PartLedger:
     def locked(self) -> Iterator[sqlite3.Connection]:
         """The ledger's write lock, held across processes until commit."""
         conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._mutex:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def append(self, directory: Path, scope: str, table: pa.Table, *, key_columns: Sequence[str],
                timestamp_column: str) -> AppendResult:
@@ -200,13 +206,26 @@ class PartLedger:
 
 
 class BackgroundCompactor:
-    """Compacts off the writers' critical path, in one lazily started daemon thread per process."""
+    """Compacts off the writers' critical path, in one lazily started daemon thread per process.
+
+    At a clean exit it finishes the merge under way, so no merged-away part is left for readers to see
+    twice until the next write removes it (after a SIGKILL that clean-up is the only remedy).
+    """
 
     def __init__(self, ledger: PartLedger) -> None:
         self._ledger = ledger
         self._dirty: set[Path] = set()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._stopping = False
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_TIMEOUT_SECONDS)
 
     def request(self, directory: Path) -> None:
         with self._wake:
@@ -219,7 +238,9 @@ class BackgroundCompactor:
     def _run(self) -> None:
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: bool(self._dirty))
+                self._wake.wait_for(lambda: bool(self._dirty) or self._stopping)
+                if self._stopping:
+                    return
                 directories, self._dirty = self._dirty, set()
             for directory in directories:
                 try:

@@ -1,5 +1,6 @@
 """What the feast_ext tests assert about the offline source: rows as every reader sees them."""
 
+import contextlib
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,18 +25,19 @@ def offline_id_counts(repo: Path) -> Counter[str]:
     return Counter(table.column(ENTITY_KEY).to_pylist())
 
 
-def settled_part_files(repo: Path) -> list[Path]:
-    """The part files once they are the ledger's live parts (no merge half-way through its clean-up)."""
+def settled_id_counts(repo: Path) -> Counter[str]:
+    """Counts once the files on disk are the ledger's live parts (no merge half-way through its clean-up)."""
     ledger = ledger_for(LedgerSettings(path=repo / "data" / "offline_ledger.db"))
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
         live = ledger.live_parts(repo / V2_SOURCE_PATH)
         if live is not None and sorted(live) == part_files(repo):
-            return part_files(repo)
+            with contextlib.suppress(FileNotFoundError):  # a merge removed a part meanwhile: look again
+                return offline_id_counts(repo)
         time.sleep(0.1)
     raise AssertionError("the part files on disk never matched the ledger's live parts")
 
 
-def settled_id_counts(repo: Path) -> Counter[str]:
-    settled_part_files(repo)
-    return offline_id_counts(repo)
+def settled_part_files(repo: Path) -> list[Path]:
+    settled_id_counts(repo)
+    return part_files(repo)
