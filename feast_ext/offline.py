@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+from feast import FeatureStore
 from feast.data_source import DataSource
 from feast.feature_view import DUMMY_ENTITY_ID, DUMMY_ENTITY_VAL, FeatureView
 from feast.infra.offline_stores.dask import DaskOfflineStore, DaskOfflineStoreConfig, DaskRetrievalJob
@@ -109,6 +110,19 @@ class AppendOnlyFileOfflineStore(DaskOfflineStore):
             full_feature_names=False,
             repo_path=str(config.repo_path),
         )
+
+
+def compact_directory_sources(store: FeatureStore, progress: Callable[[], Any] = lambda: None) -> dict[str, int]:
+    """Compact every directory source of the store's feature views now; returns the live parts of each."""
+    parts: dict[str, int] = {}
+    for view in store.list_feature_views():
+        source = view.batch_source
+        if isinstance(source, FileSource) and (directory := source_path(store.config, source)).is_dir():
+            store_ledger = ledger(store.config)
+            store_ledger.compact(directory)
+            parts[str(directory)] = len(store_ledger.live_parts(directory) or [])
+            progress()
+    return parts
 
 
 def ledger(config: RepoConfig) -> PartLedger:
