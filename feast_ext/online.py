@@ -2,22 +2,25 @@
 
 Feast's SqliteOnlineStore shares one connection (check_same_thread=False) across `feast serve`'s thread
 pool, so concurrent pushes fail ("cannot start a transaction within a transaction") and a failed push's
-rollback can undo rows another push was told were written. This subclass differs in two places:
+rollback can undo rows another push was told were written. This subclass differs in three places:
 - one connection per thread (and per process, so a forked worker never inherits one), in WAL mode
   with a busy timeout, so writers in any thread or process wait for the lock instead of failing;
   `synchronous = NORMAL` (a commit survives a crash of the process, not of the machine);
 - `online_write_batch` queues on a process-wide lock, takes SQLite's write lock up front
   (`BEGIN IMMEDIATE`) and writes every row with one `executemany` in one transaction, which also makes
-  materialization faster.
+  materialization faster;
+- `update` drops Feast's index on `entity_key` alone: the primary key (entity_key, feature_name)
+  already serves every lookup, and the second index cost about a fifth of each write.
 """
 
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from feast import Entity
 from feast.feature_view import FeatureView
 from feast.infra.key_encoding_utils import serialize_entity_key
 from feast.infra.online_stores.helpers import extract_text_and_num
@@ -96,6 +99,21 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
             conn.commit()
         if progress:
             progress(len(data))
+
+    def update(
+        self,
+        config: RepoConfig,
+        tables_to_delete: Sequence[FeatureView],
+        tables_to_keep: Sequence[FeatureView],
+        entities_to_delete: Sequence[Entity],
+        entities_to_keep: Sequence[Entity],
+        partial: bool,
+    ) -> None:
+        super().update(config, tables_to_delete, tables_to_keep, entities_to_delete, entities_to_keep, partial)
+        conn = self._get_conn(config)
+        versioning = config.registry.enable_online_feature_view_versioning
+        for table in tables_to_keep:  # the primary key (entity_key, feature_name) serves every entity lookup
+            conn.execute(f"DROP INDEX IF EXISTS {_quote_id(_table_id(config.project, table, versioning) + '_ek')}")
 
     @staticmethod
     def _keyed(config: RepoConfig, data: list[Row]) -> list[tuple[bytes, dict[str, ValueProto], datetime, Any]]:
