@@ -1,9 +1,11 @@
 """Append-only Parquet part directories kept by a SQLite ledger: exactly-once appends, tiered compaction.
 
 Independent of Feast (feast_ext/offline.py adapts it). The ledger is the truth about what is live:
-- `parts` lists each directory's live part files. A part file on disk that the ledger does not list is
-  an orphan (its writer died after the rename and before the commit, or a compaction died after its
-  commit and before deleting its inputs) and the next writer deletes it.
+- `parts` lists each directory's live part files. A part file with our name pattern that the ledger
+  does not list is an orphan (its writer died after the rename and before the commit, or a compaction
+  died after its commit and before deleting its inputs) and the next writer deletes it. Any other part
+  file (the bulk load, a file another tool wrote) is adopted as live, unless `retired` names it: the
+  inputs of a merge, which the compactor removes itself after its commit, or else the next writer.
 - `row_keys` holds the (scope, entity, event time) of every row appended in the dedupe window, so a
   retried append writes nothing twice, whatever batch it comes in and whichever process sends it.
 Every append runs under `BEGIN IMMEDIATE`, which serialises writers across threads and processes.
@@ -13,6 +15,7 @@ import atexit
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -29,6 +32,8 @@ PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
 WRITE_TEMP_PREFIX = ".write-"
 COMPACT_TEMP_PREFIX = ".compact-"
+# Only names we write can be our leftovers; any other part file is adopted, never deleted.
+OUR_PART_NAME = re.compile(r"part-\d{20}-L\d+-[0-9a-f]{12}\.parquet")
 KEY_SEPARATOR = "\x1f"
 PRUNE_EVERY_APPENDS = 256
 MERGE_BATCH_ROWS = 65_536
@@ -43,6 +48,8 @@ CREATE TABLE IF NOT EXISTS parts (
     directory TEXT NOT NULL, name TEXT NOT NULL, level INTEGER NOT NULL, rows INTEGER NOT NULL,
     PRIMARY KEY (directory, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS directories (directory TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS retired (
+    directory TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (directory, name)) WITHOUT ROWID;
 """
 
 log = logging.getLogger(__name__)
@@ -144,20 +151,23 @@ class PartLedger:
         return name
 
     def _adopt_or_clean(self, conn: sqlite3.Connection, directory: Path) -> None:
-        """First sight of a directory adopts its parts (the bulk load); after that, removes leftovers."""
+        """Remove leftovers (ours, and parts merged away); adopt any other part file (the bulk load, say)."""
         directory.mkdir(parents=True, exist_ok=True)
-        if conn.execute("SELECT 1 FROM directories WHERE directory = ?", (str(directory),)).fetchone() is None:
-            conn.execute("INSERT INTO directories VALUES (?)", (str(directory),))
-            for path in sorted(directory.glob(f"{PART_PREFIX}*{PART_SUFFIX}")):
+        key = (str(directory),)
+        first_sight = conn.execute("SELECT 1 FROM directories WHERE directory = ?", key).fetchone() is None
+        if first_sight:
+            conn.execute("INSERT INTO directories VALUES (?)", key)
+        live = {name for (name,) in conn.execute("SELECT name FROM parts WHERE directory = ?", key)}
+        retired = {name for (name,) in conn.execute("SELECT name FROM retired WHERE directory = ?", key)}
+        for path in sorted(directory.iterdir()):
+            if path.name in retired or (not first_sight and is_leftover(path.name, live)):
+                log.info("removing leftover %s", path)  # also a merge's inputs, if its compactor is slower
+                path.unlink(missing_ok=True)
+            elif path.name.endswith(PART_SUFFIX) and not path.name.startswith((".", "_")) and path.name not in live:
                 rows = pq.read_metadata(path).num_rows
                 level = level_for(rows, self.settings.compaction_fanout)
                 conn.execute("INSERT INTO parts VALUES (?, ?, ?, ?)", (str(directory), path.name, level, rows))
-            return
-        live = {name for (name,) in conn.execute("SELECT name FROM parts WHERE directory = ?", (str(directory),))}
-        for path in directory.iterdir():
-            if is_leftover(path.name, live):
-                log.info("removing leftover %s", path)  # also a merge's inputs, if its compactor is slower
-                path.unlink(missing_ok=True)
+        conn.execute("DELETE FROM retired WHERE directory = ?", key)
 
     def _maybe_prune(self, conn: sqlite3.Connection, now: float) -> None:
         self._appends += 1
@@ -192,6 +202,7 @@ class PartLedger:
             name = publish(temp, new_level)
             marks = ",".join("?" * len(names))
             conn.execute(f"DELETE FROM parts WHERE directory = ? AND name IN ({marks})", (str(directory), *names))
+            conn.executemany("INSERT OR IGNORE INTO retired VALUES (?, ?)", [(str(directory), old) for old in names])
             conn.execute("INSERT INTO parts VALUES (?, ?, ?, ?)", (str(directory), name, new_level, rows))
         for old in names:
             (directory / old).unlink(missing_ok=True)
@@ -282,7 +293,7 @@ def is_leftover(name: str, live: set[str]) -> bool:
         return True
     if name.startswith(COMPACT_TEMP_PREFIX):
         return not pid_alive(int(name[len(COMPACT_TEMP_PREFIX):].split("-", 1)[0]))
-    return name.startswith(PART_PREFIX) and name.endswith(PART_SUFFIX) and name not in live
+    return OUR_PART_NAME.fullmatch(name) is not None and name not in live
 
 
 def pid_alive(pid: int) -> bool:
@@ -311,7 +322,7 @@ def publish(temp: Path, level: int) -> str:
     """fsync `temp`, rename it to a fresh part name and fsync the directory: durable once it returns."""
     with temp.open("rb") as handle:
         os.fsync(handle.fileno())
-    name = f"{PART_PREFIX}{time.time_ns():020d}-L{level}-{uuid.uuid4().hex[:12]}{PART_SUFFIX}"
+    name = f"{PART_PREFIX}{time.time_ns():020d}-L{level}-{uuid.uuid4().hex[:12]}{PART_SUFFIX}"  # OUR_PART_NAME
     temp.replace(temp.with_name(name))
     fsync_directory(temp.parent)
     return name

@@ -18,6 +18,7 @@ from feast_ext.offline import ledger
 from tests.feast_ext.checks import offline_id_counts, settled_id_counts, settled_part_files
 from tests.feast_ext.conftest import RAW, v2_directory
 from tests.feast_ext.offline_writer import EVENT_TIME, v2_rows
+from training.offline_sources import write_parquet
 from training.versions import PROJECT_ROOT
 
 WRITER_TIMEOUT_SECONDS = 120
@@ -129,3 +130,13 @@ def test_compaction_while_writers_and_readers_run_loses_and_doubles_nothing(repo
     assert reads > 0
     assert pushed_counts(repo) == dict.fromkeys([sms_id for ids in groups for sms_id in ids], 1)
     assert len(settled_part_files(repo)) <= 12  # 451 rows at fanout 2: at most one part per size tier
+
+
+def test_part_written_by_another_tool_is_adopted_not_deleted(repo: Path) -> None:
+    store = FeatureStore(repo_path=str(repo))
+    push(store, ["before"])
+    write_parquet(v2_rows(["foreign"]), v2_directory(repo) / "part-foreign.parquet")  # as the old inbox appender
+    for index in range(4):
+        push(store, [f"after{index}"])
+    ledger(store.config).compact(v2_directory(repo))
+    assert pushed_counts(repo) == {"before": 1, "foreign": 1, **{f"after{index}": 1 for index in range(4)}}
