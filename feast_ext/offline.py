@@ -7,7 +7,8 @@ no lock, so concurrent pushes lose rows. This subclass differs in three places:
   timestamps and offset-less strings are read as UTC and cast to the source's Arrow schema.
 - `pull_all_from_table_or_query` (what materialization reads) reads the ledger's live parts with
   pyarrow instead of building a Dask graph: materialization spent about half its time in Dask.
-- every read retries a few times when a part it listed was removed by a compaction meanwhile.
+- every read registers as a reader in the ledger, so parts merged away meanwhile stay on disk until it
+  ends, and retries a few times if a part it listed vanished all the same (a crashed writer's leftover).
 """
 
 import functools
@@ -77,12 +78,12 @@ class AppendOnlyFileOfflineStore(DaskOfflineStore):
             progress(table.num_rows)
 
     @staticmethod
-    def get_historical_features(*args: Any, **kwargs: Any) -> RetrievalJob:
-        return retrying_job(DaskOfflineStore.get_historical_features(*args, **kwargs))
+    def get_historical_features(config: RepoConfig, *args: Any, **kwargs: Any) -> RetrievalJob:
+        return guarded_job(config, DaskOfflineStore.get_historical_features(config, *args, **kwargs))
 
     @staticmethod
-    def pull_latest_from_table_or_query(*args: Any, **kwargs: Any) -> RetrievalJob:
-        return retrying_job(DaskOfflineStore.pull_latest_from_table_or_query(*args, **kwargs))
+    def pull_latest_from_table_or_query(config: RepoConfig, *args: Any, **kwargs: Any) -> RetrievalJob:
+        return guarded_job(config, DaskOfflineStore.pull_latest_from_table_or_query(config, *args, **kwargs))
 
     @staticmethod
     def pull_all_from_table_or_query(
@@ -105,8 +106,12 @@ class AppendOnlyFileOfflineStore(DaskOfflineStore):
                 table = table.append_column(DUMMY_ENTITY_ID, pa.array([DUMMY_ENTITY_VAL] * table.num_rows))
             return table
 
+        def guarded() -> pa.Table:
+            with ledger(config).reading():
+                return with_retries(evaluate)
+
         return ArrowRetrievalJob(
-            evaluation_function=functools.partial(with_retries, evaluate),
+            evaluation_function=guarded,
             full_feature_names=False,
             repo_path=str(config.repo_path),
         )
@@ -207,9 +212,14 @@ def vanished_part(error: Exception) -> bool:
     return isinstance(error, FileNotFoundError) or "No such file" in str(error)
 
 
-def retrying_job(job: RetrievalJob) -> RetrievalJob:
-    """Evaluate a Dask job's graph inside the retry, so a vanished part is re-listed, not fatal."""
+def guarded_job(config: RepoConfig, job: RetrievalJob) -> RetrievalJob:
+    """Evaluate a Dask job's graph as a registered reader (merged-away parts stay), retrying a vanished part."""
     assert isinstance(job, DaskRetrievalJob)
     evaluate = job.evaluation_function
-    job.evaluation_function = lambda: with_retries(lambda: evaluate().persist())
+
+    def guarded() -> Any:
+        with ledger(config).reading():
+            return with_retries(lambda: evaluate().persist())
+
+    job.evaluation_function = guarded
     return job

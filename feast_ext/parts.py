@@ -5,13 +5,13 @@ Independent of Feast (feast_ext/offline.py adapts it). The ledger is the truth a
   does not list is an orphan (its writer died after the rename and before the commit, or a compaction
   died after its commit and before deleting its inputs) and the next writer deletes it. Any other part
   file (the bulk load, a file another tool wrote) is adopted as live, unless `retired` names it: the
-  inputs of a merge, which the compactor removes itself after its commit, or else the next writer.
+  inputs of a merge, kept while a registered reader (`reading`) may have listed them, then removed by
+  the next writer.
 - `row_keys` holds the (scope, entity, event time) of every row appended in the dedupe window, so a
   retried append writes nothing twice, whatever batch it comes in and whichever process sends it.
 Every append runs under `BEGIN IMMEDIATE`, which serialises writers across threads and processes.
 """
 
-import atexit
 import contextlib
 import logging
 import os
@@ -37,7 +37,6 @@ OUR_PART_NAME = re.compile(r"part-\d{20}-L\d+-[0-9a-f]{12}\.parquet")
 KEY_SEPARATOR = "\x1f"
 PRUNE_EVERY_APPENDS = 256
 MERGE_BATCH_ROWS = 65_536
-STOP_TIMEOUT_SECONDS = 30.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS row_keys (
@@ -48,8 +47,10 @@ CREATE TABLE IF NOT EXISTS parts (
     directory TEXT NOT NULL, name TEXT NOT NULL, level INTEGER NOT NULL, rows INTEGER NOT NULL,
     PRIMARY KEY (directory, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS directories (directory TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS readers (id TEXT PRIMARY KEY, pid INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retired (
-    directory TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (directory, name)) WITHOUT ROWID;
+    directory TEXT NOT NULL, name TEXT NOT NULL, retired_at REAL NOT NULL,
+    PRIMARY KEY (directory, name)) WITHOUT ROWID;
 """
 
 log = logging.getLogger(__name__)
@@ -159,15 +160,39 @@ class PartLedger:
             conn.execute("INSERT INTO directories VALUES (?)", key)
         live = {name for (name,) in conn.execute("SELECT name FROM parts WHERE directory = ?", key)}
         retired = {name for (name,) in conn.execute("SELECT name FROM retired WHERE directory = ?", key)}
+        reading = self._active_readers(conn)
         for path in sorted(directory.iterdir()):
-            if path.name in retired or (not first_sight and is_leftover(path.name, live)):
-                log.info("removing leftover %s", path)  # also a merge's inputs, if its compactor is slower
+            if path.name in retired:
+                if not reading:
+                    path.unlink()
+            elif not first_sight and is_leftover(path.name, live):
+                log.info("removing leftover %s", path)
                 path.unlink(missing_ok=True)
             elif path.name.endswith(PART_SUFFIX) and not path.name.startswith((".", "_")) and path.name not in live:
                 rows = pq.read_metadata(path).num_rows
                 level = level_for(rows, self.settings.compaction_fanout)
                 conn.execute("INSERT INTO parts VALUES (?, ?, ?, ?)", (str(directory), path.name, level, rows))
-        conn.execute("DELETE FROM retired WHERE directory = ?", key)
+        if not reading:
+            conn.execute("DELETE FROM retired WHERE directory = ?", key)
+
+    @staticmethod
+    def _active_readers(conn: sqlite3.Connection) -> bool:
+        readers = conn.execute("SELECT id, pid FROM readers").fetchall()
+        dead = [(reader,) for reader, pid in readers if not pid_alive(pid)]
+        conn.executemany("DELETE FROM readers WHERE id = ?", dead)
+        return len(dead) < len(readers)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Registers a reader: while any is active, merged-away parts stay on disk for what it listed."""
+        reader = uuid.uuid4().hex
+        with self.locked() as conn:
+            conn.execute("INSERT INTO readers VALUES (?, ?)", (reader, os.getpid()))
+        try:
+            yield
+        finally:
+            with self.locked() as conn:
+                conn.execute("DELETE FROM readers WHERE id = ?", (reader,))
 
     def _maybe_prune(self, conn: sqlite3.Connection, now: float) -> None:
         self._appends += 1
@@ -185,7 +210,12 @@ class PartLedger:
         return next(((level, names) for level, names in by_level.items() if len(names) >= fanout), None)
 
     def _merge(self, directory: Path, level: int, names: list[str]) -> bool:
-        """Write the merged part outside the lock, swap it in under the lock; False if another compactor won."""
+        """Write the merged part outside the lock, swap it in under the lock; False if another compactor won.
+
+        The inputs are retired, not removed: the next writer removes them once no reader is active, so a
+        reader that listed them can still read them (Feast's joins collapse the rows it then sees twice:
+        same entity, same timestamp).
+        """
         temp = directory / f"{COMPACT_TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.tmp"
         try:
             rows = merge_files([directory / name for name in names], temp)
@@ -202,11 +232,9 @@ class PartLedger:
             name = publish(temp, new_level)
             marks = ",".join("?" * len(names))
             conn.execute(f"DELETE FROM parts WHERE directory = ? AND name IN ({marks})", (str(directory), *names))
-            conn.executemany("INSERT OR IGNORE INTO retired VALUES (?, ?)", [(str(directory), old) for old in names])
+            now = time.time()
+            conn.executemany("INSERT INTO retired VALUES (?, ?, ?)", [(str(directory), old, now) for old in names])
             conn.execute("INSERT INTO parts VALUES (?, ?, ?, ?)", (str(directory), name, new_level, rows))
-        for old in names:
-            (directory / old).unlink(missing_ok=True)
-        fsync_directory(directory)
         return True
 
     @staticmethod
@@ -217,26 +245,13 @@ class PartLedger:
 
 
 class BackgroundCompactor:
-    """Compacts off the writers' critical path, in one lazily started daemon thread per process.
-
-    At a clean exit it finishes the merge under way, so no merged-away part is left for readers to see
-    twice until the next write removes it (after a SIGKILL that clean-up is the only remedy).
-    """
+    """Compacts off the writers' critical path, in one lazily started daemon thread per process."""
 
     def __init__(self, ledger: PartLedger) -> None:
         self._ledger = ledger
         self._dirty: set[Path] = set()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._stopping = False
-        atexit.register(self.stop)
-
-    def stop(self) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify()
-        if self._thread is not None:
-            self._thread.join(timeout=STOP_TIMEOUT_SECONDS)
 
     def request(self, directory: Path) -> None:
         with self._wake:
@@ -249,9 +264,7 @@ class BackgroundCompactor:
     def _run(self) -> None:
         while True:
             with self._wake:
-                self._wake.wait_for(lambda: bool(self._dirty) or self._stopping)
-                if self._stopping:
-                    return
+                self._wake.wait_for(lambda: bool(self._dirty))
                 directories, self._dirty = self._dirty, set()
             for directory in directories:
                 try:

@@ -1,43 +1,34 @@
-"""What the feast_ext tests assert about the offline source: rows as every reader sees them."""
+"""What the feast_ext tests assert about the offline source: the rows in the ledger's live parts."""
 
-import contextlib
-import time
 from collections import Counter
 from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from feast_ext.parts import PART_PREFIX, PART_SUFFIX, LedgerSettings, ledger_for
+from feast_ext.parts import OUR_PART_NAME, LedgerSettings, PartLedger, ledger_for
 from training.offline_sources import V2_SOURCE_PATH
 from training.versions import ENTITY_KEY
 
-SETTLE_SECONDS = 10.0
+
+def repo_ledger(repo: Path) -> PartLedger:
+    return ledger_for(LedgerSettings(path=repo / "data" / "offline_ledger.db"))
 
 
-def part_files(repo: Path) -> list[Path]:
-    directory = repo / V2_SOURCE_PATH
-    return sorted(p for p in directory.iterdir() if p.name.startswith(PART_PREFIX) and p.name.endswith(PART_SUFFIX))
+def live_parts(repo: Path) -> list[Path]:
+    parts = repo_ledger(repo).live_parts(repo / V2_SOURCE_PATH)
+    assert parts is not None, "the ledger does not manage the v2 directory"
+    return parts
 
 
-def offline_id_counts(repo: Path) -> Counter[str]:
-    """Rows per sms_id over every part file on disk (what Dask's directory listing reads)."""
-    table = ds.dataset([str(p) for p in part_files(repo)], format="parquet").to_table(columns=[ENTITY_KEY])
+def live_id_counts(repo: Path) -> Counter[str]:
+    """Rows per sms_id in the live parts: what materialization and `pull_all_from_table_or_query` read."""
+    table = ds.dataset([str(part) for part in live_parts(repo)], format="parquet").to_table(columns=[ENTITY_KEY])
     return Counter(table.column(ENTITY_KEY).to_pylist())
 
 
-def settled_id_counts(repo: Path) -> Counter[str]:
-    """Counts once the files on disk are the ledger's live parts (no merge half-way through its clean-up)."""
-    ledger = ledger_for(LedgerSettings(path=repo / "data" / "offline_ledger.db"))
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while time.monotonic() < deadline:
-        live = ledger.live_parts(repo / V2_SOURCE_PATH)
-        if live is not None and sorted(live) == part_files(repo):
-            with contextlib.suppress(FileNotFoundError):  # a merge removed a part meanwhile: look again
-                return offline_id_counts(repo)
-        time.sleep(0.1)
-    raise AssertionError("the part files on disk never matched the ledger's live parts")
-
-
-def settled_part_files(repo: Path) -> list[Path]:
-    settled_id_counts(repo)
-    return part_files(repo)
+def stray_parts(repo: Path) -> list[str]:
+    """Our part files that are neither live nor retired (a crash's leftovers, removed by the next writer)."""
+    directory = repo / V2_SOURCE_PATH
+    conn = repo_ledger(repo).connection()
+    known = {name for (name,) in conn.execute("SELECT name FROM parts UNION SELECT name FROM retired")}
+    return [p.name for p in directory.iterdir() if OUR_PART_NAME.fullmatch(p.name) and p.name not in known]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pandas as pd
 
-from tests.feast_ext.checks import settled_id_counts
+from tests.feast_ext.checks import live_id_counts
 from tests.feast_ext.conftest import Served
 from training.versions import ENTITY_KEY, V2_LENGTH
 
@@ -68,7 +68,7 @@ def test_concurrent_pushes_all_succeed_and_land_once_in_both_stores(served: Serv
     assert len(acknowledged) > PUSH_CLIENTS
     online = online_features(served, acknowledged)
     assert [sms_id for sms_id, value in online.items() if value is None] == []
-    counts = settled_id_counts(served.repo)
+    counts = live_id_counts(served.repo)
     assert {sms_id: counts[sms_id] for sms_id in acknowledged} == dict.fromkeys(acknowledged, 1)
     assert sum(count for sms_id, count in counts.items() if sms_id.startswith("conc-")) == len(acknowledged)
 

@@ -15,7 +15,7 @@ from feast import FeatureStore
 from feast.data_source import PushMode
 
 from feast_ext.offline import ledger
-from tests.feast_ext.checks import offline_id_counts, settled_id_counts, settled_part_files
+from tests.feast_ext.checks import live_id_counts, live_parts, stray_parts
 from tests.feast_ext.conftest import RAW, v2_directory
 from tests.feast_ext.offline_writer import EVENT_TIME, v2_rows
 from training.offline_sources import write_parquet
@@ -42,7 +42,7 @@ def finish(writer: subprocess.Popen[str]) -> list[str]:
 
 def pushed_counts(repo: Path) -> dict[str, int]:
     """Rows per pushed id (the three bulk-loaded ids left out)."""
-    return {key: count for key, count in settled_id_counts(repo).items() if key not in set(RAW["sms_id"])}
+    return {key: count for key, count in live_id_counts(repo).items() if key not in set(RAW["sms_id"])}
 
 
 def test_push_twice_same_batch_writes_each_row_once(repo: Path) -> None:
@@ -81,7 +81,7 @@ def test_push_after_compaction_writes_nothing_again(repo: Path) -> None:
     for start in range(0, len(ids), 4):
         push(store, ids[start : start + 4])
     ledger(store.config).compact(v2_directory(repo))
-    files_after_compaction = len(settled_part_files(repo))
+    files_after_compaction = len(live_parts(repo))
     push(store, ids)
     assert pushed_counts(repo) == dict.fromkeys(ids, 1)
     assert files_after_compaction <= 4  # 10 pushes + the bulk part, fanout 2: one part per size tier
@@ -106,11 +106,13 @@ def test_writer_killed_mid_write_loses_no_acknowledged_row_and_doubles_none(repo
         os.killpg(writer.pid, signal.SIGKILL)
         out, _ = writer.communicate(timeout=WRITER_TIMEOUT_SECONDS)
         acknowledged += [sms_id for line in (first + out).splitlines() for sms_id in line.split(",") if sms_id]
-        counts = offline_id_counts(repo)
-        assert all(counts[sms_id] >= 1 for sms_id in acknowledged)
+        counts = live_id_counts(repo)
+        assert all(counts[sms_id] == 1 for sms_id in acknowledged)
+        assert max(counts.values()) == 1
     retry = start_writer(repo, ids, batch=50)  # the client retries everything; the ledger drops what it has
     finish(retry)
     assert pushed_counts(repo) == dict.fromkeys(ids, 1)
+    assert stray_parts(repo) == []  # the retrying writer removed what the killed ones left
 
 
 def test_compaction_while_writers_and_readers_run_loses_and_doubles_nothing(repo: Path) -> None:
@@ -129,7 +131,7 @@ def test_compaction_while_writers_and_readers_run_loses_and_doubles_nothing(repo
     ledger(store.config).compact(v2_directory(repo))
     assert reads > 0
     assert pushed_counts(repo) == dict.fromkeys([sms_id for ids in groups for sms_id in ids], 1)
-    assert len(settled_part_files(repo)) <= 12  # 451 rows at fanout 2: at most one part per size tier
+    assert len(live_parts(repo)) <= 12  # 451 rows at fanout 2: at most one part per size tier
 
 
 def test_part_written_by_another_tool_is_adopted_not_deleted(repo: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from feast import FeatureStore
 
-from tests.feast_ext.checks import settled_id_counts, settled_part_files
+from tests.feast_ext.checks import live_id_counts, live_parts
 from tests.feast_ext.conftest import build_repo, v2_directory
 from tests.feast_ext.test_offline_store import push
 from training.versions import PROJECT_ROOT
@@ -32,6 +32,6 @@ def test_compact_leaves_one_part_per_tier_and_every_row_once(
     monkeypatch.setenv("FEATURE_REPO_PATH", str(repo))
     assert load_script().main([]) == 0  # type: ignore[attr-defined]
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result[str(v2_directory(repo))] == len(settled_part_files(repo)) <= 3  # 9 rows, fanout 2
-    counts = settled_id_counts(repo)
+    assert result[str(v2_directory(repo))] == len(live_parts(repo)) <= 3  # 9 rows, fanout 2
+    counts = live_id_counts(repo)
     assert [counts[f"cli{index}"] for index in range(6)] == [1] * 6
