@@ -6,7 +6,9 @@
 It copies feature_repo/ (definitions and Parquet sources, not the online store or registry) to a
 temporary directory, so the running platform is untouched, then:
 1. `feast apply` (not timed), then materializes every view into a fresh SQLite online store and reports
-   entity rows written per second (the 2019 load, then the incremental 2020 one, as `make up` does);
+   entity rows written per second (the 2019 load, then the incremental 2020 one, as `make up` does),
+   alternating with the same materialization on Feast's own stores (`sqlite` and `file`, the reference)
+   in a fresh copy each time; it reports the median, the range and the ratio to the reference;
 2. times single-entity `get_online_features` through the SDK, one feature service per version;
 3. starts `feast serve` on that copy as its own process and times single-entity
    `POST /get-online-features` from this process over loopback with a keep-alive connection.
@@ -18,6 +20,7 @@ import json
 import random
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from typing import Any
 
 import httpx
 import pyarrow.dataset as ds
+import yaml
 from benchlib import latency_ms
 from feast import FeatureStore
 
@@ -38,7 +42,7 @@ from training.versions import ENTITY_KEY, FEATURE_REPO_DIR
 MATERIALIZE_START = datetime(2009, 1, 1, tzinfo=UTC)
 MATERIALIZE_2019_END = datetime(2019, 12, 31, tzinfo=UTC)
 SERVICES = ("sms_features_1", "sms_features_2")
-SKIPPED = {"online_store.db", "registry.db", "registry.cassandra.db", "registry.astra.db"}
+SKIPPED = {"online_store.db", "registry.db", "registry.cassandra.db", "registry.astra.db", "offline_ledger.db"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,13 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured reads first")
     parser.add_argument("--port", type=int, default=6599, help="port for the benchmark's own feast serve")
     parser.add_argument("--timeout", type=float, default=5.0, help="per-request timeout, seconds")
+    parser.add_argument("--materialize-runs", type=int, default=3, help="measured runs per store, after a warm-up")
     return parser.parse_args(argv)
 
 
 def copy_repo(source: Path, target: Path) -> Path:
     if not (source / "data" / "sms_features1.parquet").exists():
         raise SystemExit(f"no offline sources in {source}/data; run `make sources` first")
-    shutil.copytree(source, target, ignore=lambda _dir, names: [n for n in names if n in SKIPPED])
+    shutil.copytree(source, target, ignore=lambda _dir, names: [n for n in names if n.split("-")[0] in SKIPPED])
     return target
 
 
@@ -70,13 +75,41 @@ def source_rows(repo: Path) -> int:
     return sum(ds.dataset(str(path), format="parquet").count_rows() for path in paths)
 
 
-def bench_materialize(store: FeatureStore, rows: int) -> dict[str, Any]:
+def with_feast_stores(repo: Path) -> None:
+    """Point the copy at Feast's own SQLite online store and file offline store (the reference)."""
+    config_path = repo / "feature_store.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["online_store"] = {"type": "sqlite", "path": config["online_store"]["path"]}
+    config["offline_store"] = {"type": "file"}
+    config_path.write_text(yaml.safe_dump(config))
+
+
+def time_materialize(store: FeatureStore) -> float:
     started = time.perf_counter()
     store.materialize(MATERIALIZE_START, MATERIALIZE_2019_END)
     store.materialize_incremental(datetime.now(UTC))
-    elapsed = time.perf_counter() - started
-    return {"figure": "materialize (SDK, SQLite)", "rows": rows, "seconds": round(elapsed, 2),
-            "rows_per_s": round(rows / elapsed)}
+    return time.perf_counter() - started
+
+
+def bench_materialize(applied: Path, work: Path, rows: int, runs: int) -> tuple[dict[str, Any], Path]:
+    """Alternate Feast's stores and ours, each on a fresh copy of the applied repository; run 0 is a warm-up."""
+    seconds: dict[str, list[float]] = {"feast": [], "ours": []}
+    for run in range(runs + 1):
+        for name in ("feast", "ours"):
+            copy = work / f"{name}{run}"
+            shutil.copytree(applied, copy)
+            if name == "feast":
+                with_feast_stores(copy)
+            elapsed = time_materialize(FeatureStore(repo_path=str(copy)))
+            if run:
+                seconds[name].append(elapsed)
+    ours, feast = statistics.median(seconds["ours"]), statistics.median(seconds["feast"])
+    result = {"figure": "materialize (SDK, SQLite)", "rows": rows, "seconds": round(ours, 2),
+              "rows_per_s": round(rows / ours),
+              "rows_per_s_range": [round(rows / max(seconds["ours"])), round(rows / min(seconds["ours"]))],
+              "reference_rows_per_s": round(rows / feast), "ratio_to_reference": round(feast / ours, 2),
+              "reference": "Feast's sqlite + file stores, same run, alternated"}
+    return result, copy
 
 
 def bench_sdk_reads(store: FeatureStore, ids: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -123,7 +156,7 @@ def entity_ids(repo: Path, count: int) -> list[str]:
 def markdown(result: dict[str, Any], command: str) -> str:
     if "rows_per_s" in result:
         return f"| {result['figure']} | {result['rows']} rows in {result['seconds']} s | " \
-               f"{result['rows_per_s']} rows/s | `{command}` |"
+               f"{result['rows_per_s']} rows/s ({result['ratio_to_reference']}× Feast's stores) | `{command}` |"
     return f"| {result['figure']} | p50 {result['p50_ms']} ms | p99 {result['p99_ms']} ms | `{command}` |"
 
 
@@ -131,12 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = "python scripts/bench_feature_store.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="spamops-bench-") as tmp:
-        repo = copy_repo(args.repo, Path(tmp) / "feature_repo")
+        applied = copy_repo(args.repo, Path(tmp) / "feature_repo")
         print("feast apply on a copy of the repository ...", file=sys.stderr)
-        feast_apply(repo)
+        feast_apply(applied)
+        print("materializing, Feast's stores and ours in turn ...", file=sys.stderr)
+        materialized, repo = bench_materialize(applied, Path(tmp) / "runs", source_rows(applied), args.materialize_runs)
+        results = [materialized]
         store = FeatureStore(repo_path=str(repo))
-        print("materializing ...", file=sys.stderr)
-        results = [bench_materialize(store, source_rows(repo))]
         ids = entity_ids(repo, args.warmup + args.reads)
         results += bench_sdk_reads(store, ids, args)
         server = feature_server(port=args.port, repo=repo)

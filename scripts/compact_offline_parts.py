@@ -1,34 +1,34 @@
-"""Merge the v2 offline part files (written by the inbox and the backfill) into one part.
+"""Compact the offline store's part directories now (a thin CLI over feast_ext's compaction).
 
-Feast reads every part file on each historical retrieval and materialization, and the inbox writes one
-per flush, so run this now and then, when no training or materialization is running:
+The offline store (feast_ext.offline.AppendOnlyFileOfflineStore) already compacts in the background
+after each write; run this after a bulk backfill, or to see the tiers:
 
-    python scripts/compact_offline_parts.py                     # parts older than 60 s
-    python scripts/compact_offline_parts.py --min-age-seconds 3600
+    python scripts/compact_offline_parts.py
 
-Reads FEATURE_REPO_PATH from the environment (or .env). Safe while the inbox runs: parts younger than
---min-age-seconds are left alone, and the merged part is written before any original is removed.
+Reads FEATURE_REPO_PATH and FEAST_FS_YAML_FILE from the environment (or .env). Safe while writers and
+readers run: merged parts are written before the originals leave the ledger, under its lock.
 """
 
 import argparse
 import json
 import sys
 
-from api.common.offline_append import compact_parts, v2_source_dir
+from feast import FeatureStore
 from tqdm import tqdm
 
 from api.common.settings import FeatureRepoSettings
+from feast_ext.offline import compact_directory_sources
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--min-age-seconds", type=float, default=60.0, help="leave younger parts alone")
-    args = parser.parse_args(argv)
-    directory = v2_source_dir(FeatureRepoSettings().feature_repo_path)
-    with tqdm(desc="parts read", unit="part") as bar:
-        result = compact_parts(directory, min_age_seconds=args.min_age_seconds, progress=lambda _: bar.update())
-    merged_into = str(result.merged_into) if result.merged_into else None
-    print(json.dumps({"parts_merged": result.parts_merged, "rows": result.rows, "merged_into": merged_into}))
+    parser.parse_args(argv)
+    settings = FeatureRepoSettings()
+    fs_yaml = settings.feature_repo_path / settings.feast_fs_yaml_file if settings.feast_fs_yaml_file else None
+    store = FeatureStore(repo_path=str(settings.feature_repo_path), fs_yaml_file=fs_yaml)
+    with tqdm(desc="directories compacted", unit="dir") as bar:
+        results = compact_directory_sources(store, progress=lambda: bar.update())
+    print(json.dumps(results))
     return 0
 
 

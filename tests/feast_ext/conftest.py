@@ -1,0 +1,80 @@
+"""A small feature repository using our store subclasses, and `feast serve` on it, for each online profile."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from feast import FeatureStore
+
+from api.launcher import feature_server
+from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
+from tests.fixtures.platform import apply_repo, copy_feature_repo
+from tests.fixtures.processes import free_port, running
+from training.offline_sources import (
+    LABELS_SOURCE_PATH,
+    V1_SOURCE_PATH,
+    V2_SOURCE_PATH,
+    labels_frame,
+    v1_frame,
+    v2_frame,
+    v2_initial_part,
+    write_parquet,
+)
+from training.tokenizer import SmsTokenizer
+
+RAW = pd.DataFrame(
+    {
+        "sms_id": ["sms1", "sms2", "sms3"],
+        "text": ["hello there friend", "WIN A FREE PRIZE now call 0800123456", "see you soon"],
+        "label": ["ham", "spam", "ham"],
+    }
+)
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    repo: Path
+
+    def store(self) -> FeatureStore:
+        return FeatureStore(repo_path=str(self.repo))
+
+
+def build_repo(target: Path, *, fs_yaml_text: str | None = None, offline_options: str = "") -> Path:
+    """Copy feature_repo/ with three messages' sources and apply it; `offline_options` extends offline_store."""
+    repo = copy_feature_repo(target, fs_yaml_text=fs_yaml_text)
+    if offline_options:
+        yaml = repo / "feature_store.yaml"
+        marker = "  ledger_path: data/offline_ledger.db\n"
+        yaml.write_text(yaml.read_text().replace(marker, marker + offline_options))
+    write_parquet(v1_frame(RAW), repo / V1_SOURCE_PATH)
+    write_parquet(labels_frame(RAW), repo / LABELS_SOURCE_PATH)
+    tokenizer = SmsTokenizer(vocab_size=20, min_count=1).fit(RAW["text"].tolist())
+    write_parquet(v2_frame(RAW, tokenizer), v2_initial_part(repo))
+    apply_repo(repo)
+    return repo
+
+
+def v2_directory(repo: Path) -> Path:
+    return repo / V2_SOURCE_PATH
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """The embedded profile (SQLite online), compaction fanout 2 so that a few writes already compact."""
+    return build_repo(tmp_path / "feature_repo", offline_options="  compaction_fanout: 2\n")
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("cassandra", marks=pytest.mark.cassandra)])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`feast serve` (PYTHONOPTIMIZE=1, own process group, as api/launcher.py starts it) per online profile."""
+    fs_yaml_text = None
+    if request.param == "cassandra":
+        keyspace = fresh_keyspace(request.getfixturevalue("cassandra_session"))
+        fs_yaml_text = render_cassandra_yaml(request.getfixturevalue("cassandra_endpoint"), keyspace)
+    root = tmp_path_factory.mktemp(f"served_{request.param}")
+    repo = build_repo(root / "feature_repo", fs_yaml_text=fs_yaml_text)
+    with running(feature_server(repo, port=free_port()), root / "run") as service:
+        yield Served(url=service.url, repo=repo)
