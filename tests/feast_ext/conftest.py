@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from api.launcher import feature_server
 from feast import FeatureStore
 
-from api.launcher import feature_server
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import apply_repo, copy_feature_repo
 from tests.fixtures.processes import free_port, running
