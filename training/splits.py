@@ -13,6 +13,7 @@ groups allow. The pairwise overlap is one sparse product, O(n^2) in the worst ca
 dev file (6,008 rows, about 1 s), to be revisited for data 100x larger.
 """
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -42,7 +43,7 @@ def _shingle_matrix(texts: Sequence[str]) -> sp.csr_matrix:
     cols: list[int] = []
     for row, text in enumerate(texts):
         tokens = tokenize(text)
-        shingles = set(tokens) | {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
+        shingles = set(tokens) | {f"{a} {b}" for a, b in itertools.pairwise(tokens)}
         for shingle in shingles:
             rows.append(row)
             cols.append(index.setdefault(shingle, len(index)))

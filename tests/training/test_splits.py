@@ -11,8 +11,7 @@ from training.splits import (
     text_groups,
 )
 
-
-WORDS = "apple river stone cloud lamp tiger paper glass music honey".split()
+WORDS = ["apple", "river", "stone", "cloud", "lamp", "tiger", "paper", "glass", "music", "honey"]
 
 
 def _words(group: int) -> str:
@@ -52,8 +51,10 @@ def test_text_groups_changed_name_shares_an_id() -> None:
 
 
 def test_text_groups_spam_template_family_joins_only_when_spam() -> None:
-    texts = ["URGENT! We are trying to contact you. Last weekends draw shows that you won a £1000 prize",
-             "URGENT! We are trying to contact U. Todays draw shows that you have won a £2000 prize GUARANTEED"]  # fmt: skip
+    texts = [
+        "URGENT! We are trying to contact you. Last weekends draw shows that you won a £1000 prize",
+        "URGENT! We are trying to contact U. Todays draw shows that you have won a £2000 prize GUARANTEED",
+    ]
     assert len(set(text_groups(texts))) == 2
     assert len(set(text_groups(texts, spam=[True, True]))) == 1
 
