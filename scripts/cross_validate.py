@@ -14,9 +14,17 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
-from training.cross_validation import METRIC_KEYS, cross_validate_versions, summarize, version_latency
+from training.cross_validation import (
+    METRIC_KEYS,
+    OOF_KEY,
+    cross_validate_versions,
+    reliability,
+    summarize,
+    version_latency,
+)
 from training.raw_data import read_raw_csv
 from training.versions import VERSIONS
 
@@ -35,6 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--truncation", choices=("pre", "post"), help="tokenizer override")
     parser.add_argument("--padding", choices=("pre", "post"), help="tokenizer override")
     parser.add_argument("--latency-calls", type=int, default=1000, help="single-row calls timed; 0 skips latency")
+    parser.add_argument("--examples", type=int, default=5, help="misclassified texts listed per version")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
     args = parser.parse_args(argv)
     args.versions = [v.strip() for v in args.versions.split(",") if v.strip()]
@@ -60,6 +69,18 @@ def markdown(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def misclassified(texts: list[str], y: np.ndarray, oof: np.ndarray, n: int) -> list[dict]:
+    """The `n` most confident errors at threshold 0.5, alternating false negatives and false positives."""
+    wrong = np.flatnonzero((oof >= 0.5) != (y == 1))
+    ranked = sorted(wrong, key=lambda i: -abs(oof[i] - 0.5))
+    negatives = [i for i in ranked if y[i] == 1]
+    positives = [i for i in ranked if y[i] == 0]
+    picked = [i for pair in zip(negatives, positives, strict=False) for i in pair][:n]
+    return [
+        {"text": texts[i], "label": "spam" if y[i] else "ham", "spam_proba": round(float(oof[i]), 3)} for i in picked
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     raw = read_raw_csv(args.data)
@@ -69,7 +90,16 @@ def main(argv: list[str] | None = None) -> int:
             texts, labels, versions=args.versions, n_splits=args.folds, n_repeats=args.repeats,
             random_state=args.seed, tokenizer_params=args.tokenizer_params, on_step=lambda version: bar.update(1),
         )  # fmt: skip
-    results: dict[str, dict] = {v: {"cv": summarize(scores[v]), "folds": scores[v]} for v in args.versions}
+    y = np.asarray(labels)
+    results: dict[str, dict] = {}
+    for version in args.versions:
+        oof = np.asarray(scores[version].pop(OOF_KEY))
+        results[version] = {
+            "cv": summarize(scores[version]),
+            "folds": scores[version],
+            "reliability_first_repeat": reliability(y, oof),
+            "misclassified_first_repeat": misclassified(texts, y, oof, args.examples),
+        }
     if args.latency_calls:
         for version in tqdm(args.versions, desc="latency", file=sys.stderr):
             results[version]["latency"] = version_latency(

@@ -23,6 +23,7 @@ from training.tokenizer import SmsTokenizer
 
 METRIC_KEYS = ("precision_spam", "recall_spam", "f1_spam", "accuracy", "roc_auc", "brier")
 FoldScores = dict[str, list[float]]
+OOF_KEY = "first_repeat_oof_spam_proba"
 
 
 def fold_inputs(
@@ -50,13 +51,19 @@ def cross_validate_versions(
     tokenizer_params: Mapping[str, Any] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, FoldScores]:
-    """Per version, per metric, the value on each of the n_repeats × n_splits folds (labels: 1 = spam)."""
+    """Per version, per metric, the value on each of the n_repeats × n_splits folds (labels: 1 = spam).
+
+    Under `OOF_KEY`, each version also gets the out-of-fold spam probability of every text from the
+    first repeat, for reliability curves and misclassified examples.
+    """
     text_array = np.asarray(list(texts), dtype=object)
     y = np.asarray(labels, dtype=np.int64)
     groups = text_groups(text_array, spam=y == 1)
     scores: dict[str, FoldScores] = {v: {key: [] for key in METRIC_KEYS} for v in versions}
     folds = repeated_grouped_folds(y, groups, n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
-    for _, train_idx, test_idx in folds:
+    for version in versions:
+        scores[version][OOF_KEY] = [float("nan")] * len(y)
+    for repeat, train_idx, test_idx in folds:
         # v2 and v3 share the tokenizer of a fold, as they share it in production.
         cache: dict[bool, tuple[np.ndarray, np.ndarray, int | None]] = {}
         for version in versions:
@@ -65,7 +72,11 @@ def cross_validate_versions(
                 cache[key] = fold_inputs(version, text_array, train_idx, test_idx, tokenizer_params)
             X_train, X_test, n_ids = cache[key]
             model = make_estimator(version, n_ids=n_ids, random_state=random_state).fit(X_train, y[train_idx])
-            metrics = compute_metrics(y[test_idx], model.predict_proba(X_test)[:, 1])
+            spam_proba = model.predict_proba(X_test)[:, 1]
+            metrics = compute_metrics(y[test_idx], spam_proba)
+            if repeat == 0:
+                for row, value in zip(test_idx.tolist(), spam_proba.tolist(), strict=True):
+                    scores[version][OOF_KEY][row] = value
             for metric in METRIC_KEYS:
                 scores[version][metric].append(float(metrics[metric]))
             if on_step is not None:
@@ -76,7 +87,8 @@ def cross_validate_versions(
 def summarize(scores: FoldScores) -> dict[str, dict[str, float]]:
     """Per metric over the folds: mean, sample sd, lower bound (mean - sd), 10th percentile, minimum."""
     summary = {}
-    for key, values in scores.items():
+    for key in METRIC_KEYS:
+        values = scores[key]
         mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
         summary[key] = {
             "mean": mean,
@@ -86,6 +98,18 @@ def summarize(scores: FoldScores) -> dict[str, dict[str, float]]:
             "min": float(np.min(values)),
         }
     return summary
+
+
+def reliability(y: np.ndarray, spam_proba: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
+    """Reliability curve: per equal-width probability bin, the count, mean predicted and observed spam rate."""
+    bins = np.minimum((spam_proba * n_bins).astype(np.int64), n_bins - 1)
+    curve = []
+    for b in range(n_bins):
+        inside = bins == b
+        if inside.any():
+            curve.append({"bin": b / n_bins, "n": int(inside.sum()), "predicted": float(spam_proba[inside].mean()),
+                          "observed": float(y[inside].mean())})  # fmt: skip
+    return curve
 
 
 def version_latency(
