@@ -2,7 +2,8 @@
 
     python -m training.evaluate --version v1 --data ../shared/data/sms_spam_dev.csv
 
-prints JSON: accuracy, and precision, recall and F1 for spam, and ROC AUC.
+prints JSON: accuracy, and precision, recall and F1 for spam, ROC AUC and the Brier score of the spam
+probability (mean squared error; lower is better calibrated and sharper).
 """
 
 import argparse
@@ -12,7 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from training.artifacts import load_artifact
 from training.features import V1FeatureExtractor
@@ -29,6 +37,7 @@ def compute_metrics(y_true: np.ndarray, spam_proba: np.ndarray, threshold: float
         "recall_spam": recall_score(y_true, y_pred, zero_division=0),
         "f1_spam": f1_score(y_true, y_pred, zero_division=0),
         "roc_auc": roc_auc_score(y_true, spam_proba) if len(set(y_true)) == 2 else float("nan"),
+        "brier": brier_score_loss(y_true, spam_proba, pos_label=1),
     }
     return {"n": len(y_true), **{key: round(float(value), 6) for key, value in metrics.items()}}
 

@@ -5,7 +5,11 @@ byte-order mark YouTube comments end with); both the v1 features and the v2 toke
 
 v1 features (DESIGN §3): 9 named floats in the spirit of the 2019 tutorial (`cap_r`, `nal_r` and
 spam-word indicators), improved with counts of URLs, phone numbers, currency and three keyword
-families (SMS offers, SMS calls to action, YouTube channel promotion).
+families, one per way spam asks for something: a prize offer, an SMS call to action (call, txt,
+reply) and self-promotion, the comment spam of video and social sites (check out, subscribe, my
+channel, follow, share). Self-promotion is its own family because its words are spam's almost only
+(a comment that says "check out" or "subscribe" sells something), while SMS calls to action are common
+in ham too ("call me", "text me"): mixed into one count, a short promotion looked like a ham request.
 
 Run `python -m training.features "some text"` to print the 9 named features as JSON.
 """
@@ -25,13 +29,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 V1_FEATURE_DESCRIPTIONS: dict[str, str] = {
     "cap_r": "Share of letters that are capitals (0 when the text has no letters).",
     "nal_r": "Share of non-space characters that are not letters (digits, punctuation, symbols).",
-    "digit_r": "Share of non-space characters that are digits.",
     "len_log": "Natural log of one plus the number of characters in the cleaned text.",
     "url_n": "Number of web links (http(s)://, www. or a bare domain such as example.com).",
     "phone_n": "Number of runs of five or more digits, i.e. phone numbers and short codes.",
     "money_n": "Number of currency signs and money words (£, $, €, cash, pounds, price).",
     "offer_kw_n": "Number of prize-style words (free, win, claim, prize, award, urgent, guaranteed...).",
-    "cta_kw_n": "Number of call-to-action words (call, txt, reply, subscribe, channel, check out...).",
+    "cta_kw_n": "Number of SMS call-to-action words (call, txt, text, reply, send, stop, please...).",
+    "promo_kw_n": "Number of self-promotion words and pairs (check out, subscribe, my channel, video, follow...).",
 }
 V1_FEATURE_NAMES: tuple[str, ...] = tuple(V1_FEATURE_DESCRIPTIONS)
 
@@ -40,7 +44,6 @@ _WORD = re.compile(r"[a-z0-9]+")
 _PHONE = re.compile(r"\d{5,}")
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_UPPER = string.ascii_uppercase.encode()
-_ASCII_DIGITS = string.digits.encode()
 
 # Keyword families are matched on lowercased words with set and prefix look-ups: one alternation
 # regex with IGNORECASE and word boundaries per family cost ~25 µs per text, these cost ~2 µs.
@@ -55,13 +58,18 @@ _OFFER_PREFIXES = (
     "ringtone",
 )  # fmt: skip
 _CTA_WORDS = frozenset({
-    "call", "txt", "text", "reply", "send", "stop", "mobile", "landline", "ppm", "channel", "visit", "click",
-    "follow", "please", "plz", "pls",
+    "call", "txt", "text", "reply", "send", "stop", "mobile", "landline", "ppm", "please", "plz", "pls",
 })  # fmt: skip
-_CTA_PREFIXES = ("subscrib",)
-_CTA_PAIRS = frozenset({
+# Asking readers to look at, subscribe to or share one's own content, on any video or social site.
+_PROMO_WORDS = frozenset({
+    "channel", "channels", "youtube", "video", "videos", "follow", "share", "visit", "click", "facebook",
+    "twitter", "instagram", "website", "site", "blog",
+})  # fmt: skip
+_PROMO_PREFIXES = ("subscrib",)
+_PROMO_PAIRS = frozenset({
     ("check", "out"), ("check", "my"), ("check", "it"),
-    ("my", "video"), ("my", "song"), ("my", "music"), ("my", "page"),
+    ("my", "video"), ("my", "song"), ("my", "music"), ("my", "page"), ("my", "channel"), ("my", "site"),
+    ("my", "blog"),
 })  # fmt: skip
 
 
@@ -83,18 +91,14 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _count_chars(compact: str) -> tuple[int, int, int]:
-    """(letters, capitals, digits) in `compact`."""
+def _count_letters(compact: str) -> tuple[int, int]:
+    """(letters, capitals) in `compact`."""
     if compact.isascii():
         # bytes.translate deletes a class of characters in C: ~20x faster than a Python loop.
         data = compact.encode()
         size = len(data)
-        return (
-            size - len(data.translate(None, _ASCII_LETTERS)),
-            size - len(data.translate(None, _ASCII_UPPER)),
-            size - len(data.translate(None, _ASCII_DIGITS)),
-        )
-    return sum(map(str.isalpha, compact)), sum(map(str.isupper, compact)), sum(map(str.isdigit, compact))
+        return size - len(data.translate(None, _ASCII_LETTERS)), size - len(data.translate(None, _ASCII_UPPER))
+    return sum(map(str.isalpha, compact)), sum(map(str.isupper, compact))
 
 
 def _count_urls(raw: str) -> int:
@@ -122,18 +126,18 @@ def v1_features(text: str) -> list[float]:
     compact = cleaned.replace(" ", "")
     lowered = cleaned.lower()
     words = _WORD.findall(lowered)
-    letters, capitals, digits = _count_chars(compact)
-    cta_pairs = sum(pair in _CTA_PAIRS for pair in itertools.pairwise(words))
+    letters, capitals = _count_letters(compact)
+    promo_pairs = sum(pair in _PROMO_PAIRS for pair in itertools.pairwise(words))
     return [
         _ratio(capitals, letters),
         _ratio(len(compact) - letters, len(compact)),
-        _ratio(digits, len(compact)),
         math.log1p(len(cleaned)),
         float(_count_urls(_unescape(text or ""))),
         float(len(_PHONE.findall(cleaned))),
         float(_count_money(lowered, words)),
         float(_count_keywords(words, _OFFER_WORDS, _OFFER_PREFIXES)),
-        float(_count_keywords(words, _CTA_WORDS, _CTA_PREFIXES) + cta_pairs),
+        float(sum(w in _CTA_WORDS for w in words)),
+        float(_count_keywords(words, _PROMO_WORDS, _PROMO_PREFIXES) + promo_pairs),
     ]
 
 

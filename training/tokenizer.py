@@ -1,11 +1,13 @@
 """The v2 tokenizer: text → a fixed-length vector of integer token ids (DESIGN §3, features v2).
 
 Tokenization
-    `training.features.clean_text` (HTML entities, tags, BOM), optional lowercasing, then tokens are
-    words (letters and digits of any script, with an inner apostrophe such as "don't"), the signs
-    £ $ € and "!". Two shapes are folded into one token each, because their exact values never repeat
-    but their presence is a strong signal: any link becomes `<url>` and any run of 5+ digits (phone
-    numbers, short codes) becomes `<num>`.
+    `training.features.clean_text` (HTML entities, tags, BOM), then `normalize_spans` replaces spans
+    whose exact value never repeats on new messages by class tokens, in this order: links `<url>`,
+    amounts of money (£5, $10, ?1,000 (a £ lost to encoding), 150p, 10 pounds) `<money>`, phone
+    numbers (7+ digits, spaces and dashes allowed inside) `<phone>`, short codes (4-6 digit numbers)
+    `<code>`, other numbers of 2+ digits `<num>`. Single digits stay words ("2" for "to", "4" for
+    "for"). Then optional lowercasing, and tokens are the class tokens, words (letters and digits of
+    any script, with an inner apostrophe such as "don't"), the signs £ $ € and "!".
 
 Ids
     0 = PAD, 1 = OOV (a word not in the vocabulary; the 2019 tutorial dropped such words, which made
@@ -22,14 +24,16 @@ File format (`tokenizer.json` in the directory given to `save`), UTF-8 JSON::
 
     {
       "format": "spamops-sms-tokenizer",
-      "format_version": 1,
+      "format_version": 2,
       "params": {"vocab_size": ..., "length": 30, "padding": "post", "truncation": "post",
                  "lowercase": true, "min_count": ...},
       "special_ids": {"<pad>": 0, "<oov>": 1},
       "vocabulary": ["<num>", "i", "you", ...]   # the word with id k is vocabulary[k - 2]
     }
 
-Readers must reject a `format_version` they do not know.
+Readers must reject a `format_version` they do not know. Version 1 (before class tokens; it folded
+only links and 5+ digit runs) is refused with a message to refit: its ids mean other words, so
+reading it with today's tokenization would silently change every feature vector.
 """
 
 import json
@@ -47,34 +51,46 @@ from training.versions import V2_LENGTH
 
 TOKENIZER_FILE = "tokenizer.json"
 FORMAT_NAME = "spamops-sms-tokenizer"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 URL_TOKEN = "<url>"
+MONEY_TOKEN = "<money>"
+PHONE_TOKEN = "<phone>"
+CODE_TOKEN = "<code>"
 NUM_TOKEN = "<num>"
-# Defaults chosen by grouped 5-fold CV on training folds only; evidence in docs/models.md.
+# Defaults chosen by repeated grouped CV on training folds only; evidence in docs/models.md.
 DEFAULT_VOCAB_SIZE = 4000
 DEFAULT_MIN_COUNT = 2
 DEFAULT_PADDING = "post"
 DEFAULT_TRUNCATION = "pre"
 
-_TOKEN = re.compile(r"(?:https?://|www\.)\S+|[^\W_]+(?:'[^\W_]+)?|[£$€!]", re.IGNORECASE)
+# Each pattern is applied in turn, so later ones never see what earlier ones replaced.
+_SPANS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)\b(?:/\S*)?",
+                re.IGNORECASE), URL_TOKEN),
+    (re.compile(r"[£$€]\s?\d[\d,]*(?:\.\d+)?|(?<!\w)\?\d[\d,]*(?:\.\d+)?"
+                r"|\b\d+(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN),
+    (re.compile(r"\+?\d(?:[ -]?\d){6,}"), PHONE_TOKEN),
+    (re.compile(r"(?<!\d)\d{4,6}(?!\d)"), CODE_TOKEN),
+    (re.compile(r"(?<![^\W\d_])\d{2,}(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN),
+)  # fmt: skip
+CLASS_TOKENS = tuple(token for _, token in _SPANS)
+_TOKEN = re.compile(r"<(?:url|money|phone|code|num)>|[^\W_]+(?:'[^\W_]+)?|[£$€!]", re.IGNORECASE)
 _SIDES = ("pre", "post")
 
 
+def normalize_spans(text: str) -> str:
+    """`text` with links, money, phone numbers, short codes and numbers replaced by class tokens."""
+    for pattern, token in _SPANS:
+        text = pattern.sub(f" {token} ", text)
+    return text
+
+
 def tokenize(text: str, *, lowercase: bool = True) -> list[str]:
-    """Split `text` into word tokens, folding links into `<url>` and long digit runs into `<num>`."""
-    cleaned = clean_text(text)
+    """Split `text` into class tokens and word tokens (module docstring)."""
+    cleaned = normalize_spans(clean_text(text))
     if lowercase:
         cleaned = cleaned.lower()
-    return [_fold(token) for token in _TOKEN.findall(cleaned)]
-
-
-def _fold(token: str) -> str:
-    lowered = token.lower()
-    if lowered.startswith(("http", "www.")):
-        return URL_TOKEN
-    if token.isdigit() and len(token) >= 5:
-        return NUM_TOKEN
-    return token
+    return _TOKEN.findall(cleaned)
 
 
 class SmsTokenizer(BaseEstimator, TransformerMixin):
@@ -162,8 +178,14 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         """Read a tokenizer written by `save`, refusing other formats or versions."""
         path = Path(directory) / TOKENIZER_FILE
         document = json.loads(path.read_text(encoding="utf-8"))
-        if document.get("format") != FORMAT_NAME or document.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{path} is not a {FORMAT_NAME} file of format version {FORMAT_VERSION}")
+        if document.get("format") != FORMAT_NAME:
+            raise ValueError(f"{path} is not a {FORMAT_NAME} file")
+        found = document.get("format_version")
+        if found != FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has tokenizer format version {found}; this code reads format version {FORMAT_VERSION} "
+                "only (ids changed with class tokens), so refit it: python scripts/fit_tokenizer.py"
+            )
         tokenizer = cls(**document["params"])
         tokenizer.vocabulary_ = {word: index + 2 for index, word in enumerate(document["vocabulary"])}
         return tokenizer

@@ -73,3 +73,32 @@ def test_html_escaping_does_not_change_prediction(scorers: dict[str, Scorer], ve
 def test_changing_a_name_barely_changes_prediction(scorers: dict[str, Scorer], version: str) -> None:
     john, mary = scorers[version](["Tell John I said happy birthday", "Tell Mary I said happy birthday"])
     assert abs(john - mary) < 0.1
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_changing_phone_number_barely_changes_prediction(scorers: dict[str, Scorer], version: str) -> None:
+    template = "You have won a prize! Call {} now to claim"
+    first, second = scorers[version]([template.format("09061701461"), template.format("07781482378")])
+    assert abs(first - second) < 0.02
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_changing_amount_barely_changes_prediction(scorers: dict[str, Scorer], version: str) -> None:
+    template = "Your account is {} in credit, reply STOP to end"
+    first, second = scorers[version]([template.format("£50"), template.format("£75")])
+    assert abs(first - second) < 0.02
+
+
+@pytest.mark.parametrize("version", ("v2", "v3"))
+def test_number_format_does_not_change_token_model_prediction(scorers: dict[str, Scorer], version: str) -> None:
+    texts = ["Win £5 now, call 0800 195 6669 or txt 87121", "Win $1,500 now, call 09061701461 or txt 69669"]
+    first, second = scorers[version](texts)
+    assert first == pytest.approx(second, abs=1e-12)
+
+
+@pytest.mark.parametrize("version", ("v2", "v3"))
+@pytest.mark.parametrize("word", ["FREE", "prize", "claim", "urgent", "txt"])
+def test_adding_a_spam_word_raises_spam_probability(scorers: dict[str, Scorer], version: str, word: str) -> None:
+    base = "I will see you at the station tomorrow"
+    before, after = scorers[version]([base, f"{base} {word}"])
+    assert after > before

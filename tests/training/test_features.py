@@ -43,7 +43,6 @@ def test_v1_features_ratios_on_known_text() -> None:
     features = v1_feature_dict("AB cd 12")  # 6 non-space chars: 4 letters (2 capitals), 2 digits
     assert features["cap_r"] == pytest.approx(0.5)
     assert features["nal_r"] == pytest.approx(2 / 6)
-    assert features["digit_r"] == pytest.approx(2 / 6)
     assert features["len_log"] == pytest.approx(math.log1p(8))
 
 
@@ -51,10 +50,14 @@ def test_v1_features_more_capitals_raise_cap_ratio() -> None:
     assert v1_feature_dict("Hello There")["cap_r"] < v1_feature_dict("HELLO THERE")["cap_r"]
 
 
-def test_v1_features_youtube_promotion_counts_calls_to_action() -> None:
+def test_v1_features_self_promotion_is_counted_apart_from_sms_calls_to_action() -> None:
     quiet = v1_feature_dict("nice song, love it")
     promo = v1_feature_dict("Please check out my channel and subscribe!")
-    assert promo["cta_kw_n"] >= 3 > quiet["cta_kw_n"]
+    shared = v1_feature_dict("Check out this video on YouTube:")
+    assert promo["promo_kw_n"] >= 3 > quiet["promo_kw_n"]  # check out, my channel, channel, subscribe
+    assert shared["promo_kw_n"] == 3.0  # check out, video, youtube
+    assert promo["cta_kw_n"] == 1.0  # please: the SMS family does not count promotion
+    assert v1_feature_dict("call me when you get home")["promo_kw_n"] == 0.0
 
 
 def test_v1_features_html_entities_and_tags_match_plain_text() -> None:

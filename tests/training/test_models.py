@@ -12,6 +12,8 @@ from training.features import v1_feature_matrix
 from training.models import (
     MODEL_DESCRIPTIONS,
     IdfWeighting,
+    LeanLinearClassifier,
+    MeanProbabilityClassifier,
     PackedGradientBoosting,
     TokenIdCounts,
     TokenIdNgrams,
@@ -125,3 +127,13 @@ def test_idf_weighting_handles_empty_rows_anywhere() -> None:
     alone = np.vstack([weighting.transform(counts[i]).toarray() for i in range(counts.shape[0])])
     assert np.allclose(together, alone)
     assert np.allclose(np.linalg.norm(together, axis=1), [0, 1, 0, 1, 0])
+
+
+def test_mean_probability_classifier_is_the_mean_of_its_fitted_members() -> None:
+    ids, labels, n_ids = _inputs("v3")
+    X = IdfWeighting().fit_transform(TokenIdNgrams(n_ids=n_ids).fit_transform(ids))
+    members = [LeanLinearClassifier(loss="hinge"), LeanLinearClassifier(loss="log", C=10.0)]
+    mean = MeanProbabilityClassifier(members).fit(X, labels)
+    alone = [clone(member).fit(X, labels).predict_proba(X) for member in members]
+    assert np.allclose(mean.predict_proba(X), (alone[0] + alone[1]) / 2)
+    assert not hasattr(members[0], "coef_")  # members are cloned, the given ones stay unfitted

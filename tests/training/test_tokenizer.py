@@ -9,7 +9,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from training.tokenizer import (
+    CODE_TOKEN,
+    FORMAT_VERSION,
+    MONEY_TOKEN,
     NUM_TOKEN,
+    PHONE_TOKEN,
     TOKENIZER_FILE,
     URL_TOKEN,
     SmsTokenizer,
@@ -81,8 +85,20 @@ def test_fit_min_count_leaves_rare_words_out() -> None:
 
 def test_tokenize_folds_links_numbers_and_markup() -> None:
     assert tokenize("Visit http://x.co/a?b=1 or call 09061701461 &amp; WIN<br />") == [
-        "visit", URL_TOKEN, "or", "call", NUM_TOKEN, "win",
+        "visit", URL_TOKEN, "or", "call", PHONE_TOKEN, "win",
     ]  # fmt: skip
+
+
+def test_tokenize_spans_become_class_tokens() -> None:
+    text = "WIN £1,000 or ?2,000! Txt WIN to 87121, 150p/msg, call 0800 195 6669 at 10:30, see kpop.net 2 day"
+    assert tokenize(text) == [
+        "win", MONEY_TOKEN, "or", MONEY_TOKEN, "!", "txt", "win", "to", CODE_TOKEN, MONEY_TOKEN, "msg",
+        "call", PHONE_TOKEN, "at", NUM_TOKEN, "see", URL_TOKEN, "2", "day",
+    ]  # fmt: skip
+
+
+def test_tokenize_digits_inside_words_stay_words() -> None:
+    assert tokenize("gr8 2day 4th") == ["gr8", "2day", "4th"]
 
 
 def test_save_then_load_gives_identical_transform(tmp_path: Path) -> None:
@@ -97,7 +113,7 @@ def test_save_then_load_gives_identical_transform(tmp_path: Path) -> None:
 def test_save_writes_documented_human_readable_json(tmp_path: Path) -> None:
     _fitted().save(tmp_path)
     document = json.loads((tmp_path / TOKENIZER_FILE).read_text(encoding="utf-8"))
-    assert document["format_version"] == 1
+    assert document["format_version"] == FORMAT_VERSION == 2
     assert document["special_ids"] == {"<pad>": 0, "<oov>": 1}
     assert document["vocabulary"][0] == "now"
 
@@ -105,9 +121,33 @@ def test_save_writes_documented_human_readable_json(tmp_path: Path) -> None:
 def test_load_unknown_format_version_raises(tmp_path: Path) -> None:
     _fitted().save(tmp_path)
     path = tmp_path / TOKENIZER_FILE
-    path.write_text(path.read_text().replace('"format_version": 1', '"format_version": 99'))
+    path.write_text(path.read_text().replace('"format_version": 2', '"format_version": 99'))
     with pytest.raises(ValueError, match="format version"):
         SmsTokenizer.load(tmp_path)
+
+
+def test_load_format_version_1_file_is_refused_with_refit_hint(tmp_path: Path) -> None:
+    # A file as the format-1 code wrote it: <num> for 5+ digit runs, no other class tokens.
+    document = {
+        "format": "spamops-sms-tokenizer", "format_version": 1,
+        "params": {"vocab_size": 4000, "length": 30, "padding": "post", "truncation": "pre", "lowercase": True,
+                   "min_count": 2},
+        "special_ids": {"<pad>": 0, "<oov>": 1}, "vocabulary": ["<num>", "i", "you"],
+    }  # fmt: skip
+    (tmp_path / TOKENIZER_FILE).write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"format version 1; .*refit it: python scripts/fit_tokenizer.py"):
+        SmsTokenizer.load(tmp_path)
+
+
+def test_load_current_format_file_written_by_hand_is_read(tmp_path: Path) -> None:
+    document = {
+        "format": "spamops-sms-tokenizer", "format_version": 2,
+        "params": {"vocab_size": 10, "length": 4, "padding": "post", "truncation": "pre", "lowercase": True,
+                   "min_count": 1},
+        "special_ids": {"<pad>": 0, "<oov>": 1}, "vocabulary": [PHONE_TOKEN, "call"],
+    }  # fmt: skip
+    (tmp_path / TOKENIZER_FILE).write_text(json.dumps(document), encoding="utf-8")
+    assert SmsTokenizer.load(tmp_path).encode("Call 09061701461 now") == [3, 2, 1, 0]
 
 
 def test_encode_before_fit_raises_not_fitted() -> None:
