@@ -42,7 +42,7 @@ def offline_ids(platform: Platform) -> pd.Series:
 def stored_messages(platform: Platform, user: str) -> list[dict]:
     """Every message of the user, from user-data, page by page."""
     items: list[dict] = []
-    params: dict[str, str | int] = {"limit": 200}
+    params: dict[str, str | int] = {"limit": 100}
     while True:
         response = httpx.get(f"{platform.url('user_data')}/sms/{user}", params=params,
                              headers={"X-API-Key": API_KEY}, timeout=10)
