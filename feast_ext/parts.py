@@ -15,7 +15,6 @@ Every append runs under `BEGIN IMMEDIATE`, which serialises writers across threa
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -28,15 +27,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-PART_PREFIX = "part-"
-PART_SUFFIX = ".parquet"
-WRITE_TEMP_PREFIX = ".write-"
-COMPACT_TEMP_PREFIX = ".compact-"
-# Only names we write can be our leftovers; any other part file is adopted, never deleted.
-OUR_PART_NAME = re.compile(r"part-\d{20}-L\d+-[0-9a-f]{12}\.parquet")
+from feast_ext.part_files import (
+    COMPACT_TEMP_PREFIX,
+    PART_SUFFIX,
+    WRITE_TEMP_PREFIX,
+    is_leftover,
+    merge_files,
+    pid_alive,
+    publish,
+)
+
 KEY_SEPARATOR = "\x1f"
 PRUNE_EVERY_APPENDS = 256
-MERGE_BATCH_ROWS = 65_536
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS row_keys (
@@ -298,52 +300,3 @@ def level_for(rows: int, fanout: int) -> int:
     while rows >= fanout ** (level + 1):
         level += 1
     return level
-
-
-def is_leftover(name: str, live: set[str]) -> bool:
-    """Called under the ledger lock, when no writer of this process or another is mid-write."""
-    if name.startswith(WRITE_TEMP_PREFIX):
-        return True
-    if name.startswith(COMPACT_TEMP_PREFIX):
-        return not pid_alive(int(name[len(COMPACT_TEMP_PREFIX):].split("-", 1)[0]))
-    return OUR_PART_NAME.fullmatch(name) is not None and name not in live
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def merge_files(paths: Sequence[Path], target: Path) -> int:
-    """Stream `paths` into one Parquet file at `target`, fsynced; returns its rows. Memory stays bounded."""
-    schema = pq.read_schema(paths[0]).remove_metadata()
-    rows = 0
-    with pq.ParquetWriter(target, schema) as writer:
-        for path in paths:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=MERGE_BATCH_ROWS):
-                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
-                rows += batch.num_rows
-    return rows
-
-
-def publish(temp: Path, level: int) -> str:
-    """fsync `temp`, rename it to a fresh part name and fsync the directory: durable once it returns."""
-    with temp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    name = f"{PART_PREFIX}{time.time_ns():020d}-L{level}-{uuid.uuid4().hex[:12]}{PART_SUFFIX}"  # OUR_PART_NAME
-    temp.replace(temp.with_name(name))
-    fsync_directory(temp.parent)
-    return name
-
-
-def fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from feast_ext.parts import OUR_PART_NAME, LedgerSettings, PartLedger, ledger_for
+from feast_ext.part_files import OUR_PART_NAME
+from feast_ext.parts import LedgerSettings, PartLedger, ledger_for
 from training.offline_sources import V2_SOURCE_PATH
 from training.versions import ENTITY_KEY
 
