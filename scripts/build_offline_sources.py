@@ -1,17 +1,22 @@
 """Write the offline sources Feast reads: v1 features and labels (2019) and v2 token ids (2020).
 
-v2 needs the tokenizer (scripts/fit_tokenizer.py). Re-running rewrites the files from the raw CSV.
+v2 needs the tokenizer (scripts/fit_tokenizer.py). Re-running rewrites the files from the raw CSV; for v2
+that means a fresh directory and a fresh offline ledger, since rows pushed with an older tokenizer (and
+the ledger's record of them) would no longer match.
 """
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
+from feast_ext.offline import AppendOnlyFileOfflineStoreConfig
 from training.offline_sources import (
     LABELS_SOURCE_PATH,
     V1_SOURCE_PATH,
+    V2_SOURCE_PATH,
     labels_frame,
     v1_frame,
     v2_frame,
@@ -21,6 +26,16 @@ from training.offline_sources import (
 from training.raw_data import read_raw_csv
 from training.tokenizer import SmsTokenizer
 from training.versions import FEATURE_REPO_DIR, MODELS_DIR, PROJECT_ROOT, tokenizer_dir
+
+LEDGER_PATH = AppendOnlyFileOfflineStoreConfig.model_fields["ledger_path"].default
+
+
+def fresh_v2_source(repo: Path) -> Path:
+    """Remove the v2 part directory and the offline ledger (with its WAL files); returns the initial part."""
+    shutil.rmtree(repo / V2_SOURCE_PATH, ignore_errors=True)
+    for suffix in ("", "-wal", "-shm"):
+        (repo / f"{LEDGER_PATH}{suffix}").unlink(missing_ok=True)
+    return v2_initial_part(repo)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
              ("labels", lambda: write_parquet(labels_frame(raw), args.repo / LABELS_SOURCE_PATH))]
     if not args.skip_v2:
         tokenizer = SmsTokenizer.load(tokenizer_dir(args.models_dir))
-        steps.append(("v2 features", lambda: write_parquet(v2_frame(raw, tokenizer), v2_initial_part(args.repo))))
+        steps.append(("v2 features", lambda: write_parquet(v2_frame(raw, tokenizer), fresh_v2_source(args.repo))))
     for name, step in tqdm(steps, desc="offline sources", unit="file"):
         step()
         tqdm.write(f"wrote {name} for {len(raw)} messages")
