@@ -1,8 +1,8 @@
 """Repair gaps: push v2 features for every stored message of some users that lacks them online or offline.
 
 For each user, the messages are read from the user-data store page by page. Per chunk, the v2
-features are looked up online (`get_online_features`) and offline (`get_historical_features` at
-each message's own receive time); the missing ones are computed with the v2 tokenizer and pushed
+features are looked up online (`get_online_features`) and offline (the latest row per message within
+the chunk's receive times, `batch.offline_reads`); the missing ones are computed with the v2 tokenizer and pushed
 through Feast's push, to the store(s) that lack them. Our offline store records a row once however
 often it is pushed (feast_ext.offline), so a run beside live inboxes doubles nothing. A second run
 finds nothing to do.
@@ -20,12 +20,14 @@ from tqdm import tqdm
 from api.common.settings import BaseServiceSettings
 from api.common.storage import SmsStore, StoredSms
 from api.inbox.upstreams import PUSH_SOURCE
+from batch.offline_reads import latest_rows
 from batch.settings import BatchSettings
 from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
 from training.tokenizer import SmsTokenizer
 from training.versions import ENTITY_KEY, VERSIONS
 
-V2_REF = f"{VERSIONS['v2'].feature_view}:{V2_FIELD}"
+V2_VIEW = VERSIONS["v2"].feature_view
+V2_REF = f"{V2_VIEW}:{V2_FIELD}"
 
 
 class BackfillSettings(BaseServiceSettings, BatchSettings):
@@ -55,12 +57,9 @@ def missing_online(feature_store: FeatureStore, sms_ids: Sequence[str]) -> set[s
 
 
 def missing_offline(feature_store: FeatureStore, chunk: Sequence[StoredSms]) -> set[str]:
-    entities = pd.DataFrame({
-        ENTITY_KEY: [str(sms.sms_id) for sms in chunk],
-        TIMESTAMP_FIELD: pd.to_datetime([sms.received_at for sms in chunk], utc=True),
-    })
-    found = feature_store.get_historical_features(entity_df=entities, features=[V2_REF]).to_df()
-    return set(found.loc[found[V2_FIELD].isna(), ENTITY_KEY])
+    times = [sms.received_at for sms in chunk]
+    found, _ = latest_rows(feature_store, V2_VIEW, [V2_FIELD], start=min(times), end=max(times))
+    return {str(sms.sms_id) for sms in chunk} - set(found[ENTITY_KEY])
 
 
 def push_features(feature_store: FeatureStore, tokenizer: SmsTokenizer, todo: Sequence[StoredSms],

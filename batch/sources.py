@@ -1,3 +1,4 @@
+
 """What a batch run reads: a CSV or Parquet file of texts, or a time slice of one version's offline features.
 
 Both kinds hand out chunks as DataFrames that carry the id column, and turn a chunk into feature rows
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from api.model_serving.models import Features, SpamModel
+from batch.offline_reads import latest_rows
 from training.versions import ENTITY_KEY
 
 if TYPE_CHECKING:  # importing Feast takes seconds; file scoring never needs it
@@ -160,9 +162,7 @@ def _parse_instant(text: str, option: str) -> datetime:
 class OfflineSource:
     """The latest row per sms_id of the model's feature view whose event time lies in [start, end].
 
-    Read through the offline store Feast materializes from (`pull_latest_from_table_or_query`), so every
-    offline store type works. Entity-less `get_historical_features` would not do: in Feast 0.67's file
-    store it ignores start_date (a TTL snapshot at end_date) and drops the rows' own event times.
+    Read with `batch.offline_reads.latest_rows`, the read materialization makes.
     """
 
     id_column = ENTITY_KEY
@@ -176,23 +176,10 @@ class OfflineSource:
         from feast.errors import FeastObjectNotFoundException
 
         try:
-            view = store.get_feature_view(self.feature_view)
+            frame, self.timestamp_field = latest_rows(store, self.feature_view, feature_names,
+                                                      start=self.start, end=self.end)
         except FeastObjectNotFoundException as error:
             raise BadInput(f"feature view {self.feature_view!r} is not in the registry; run feast apply") from error
-        source = view.batch_source
-        self.timestamp_field = source.timestamp_field
-        job = store._get_provider().offline_store.pull_latest_from_table_or_query(
-            config=store.config,
-            data_source=source,
-            join_key_columns=view.join_keys,
-            feature_name_columns=feature_names,
-            timestamp_field=source.timestamp_field,
-            created_timestamp_column=source.created_timestamp_column or None,
-            start_date=self.start,
-            end_date=self.end,
-        )
-        try:
-            frame = job.to_df()
         except OSError as error:
             raise BadInput(f"cannot read the offline source of {self.feature_view!r}: {error}") from error
         # One fixed order, so a resumed run cuts the same chunks.
