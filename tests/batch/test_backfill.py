@@ -45,6 +45,10 @@ def test_backfill_pushes_missing_then_nothing(repo: Path, stores: Stores, models
     assert (second.pushed_online, second.pushed_offline) == (0, 0)
     offline = pd.read_parquet(repo / V2_SOURCE_PATH)
     assert sorted(offline[offline["sms_id"].isin(ids)]["sms_id"]) == sorted(ids)  # each exactly once
+    spam = next(sms for sms in stores.sms.list("fiona", limit=100) if "WINNER" in sms.sms_text)
+    online = feature_store.get_online_features(features=["sms_features2:features"],
+                                               entity_rows=[{"sms_id": str(spam.sms_id)}]).to_dict()
+    assert online["features"][0] == [int(v) for v in tokenizer.transform([spam.sms_text])[0]]
 
 
 def test_backfill_repairs_an_offline_gap_alone(repo: Path, stores: Stores, models_dir: Path) -> None:
@@ -57,10 +61,6 @@ def test_backfill_repairs_an_offline_gap_alone(repo: Path, stores: Stores, model
     assert (report.pushed_online, report.pushed_offline) == (4, 5)
     offline = pd.read_parquet(repo / V2_SOURCE_PATH)
     assert list(offline["sms_id"]).count(str(sms.sms_id)) == 1
-    spam = next(sms for sms in stores.sms.list("fiona", limit=100) if "WINNER" in sms.sms_text)
-    online = feature_store.get_online_features(features=["sms_features2:features"],
-                                               entity_rows=[{"sms_id": str(spam.sms_id)}]).to_dict()
-    assert online["features"][0] == [int(v) for v in tokenizer.transform([spam.sms_text])[0]]
 
 
 def test_script_help_and_run(repo: Path, tmp_path: Path, stores: Stores, models_dir: Path,
