@@ -84,7 +84,9 @@ class Service:
 def feature_server(name: str = "feature_server", port: int = PORTS["feature_server"], *,
                    repo: Path = FEATURE_REPO, fs_yaml: Path | None = None) -> Service:
     config = ("-f", str(fs_yaml)) if fs_yaml else ()
-    program = ("feast", "-c", str(repo), *config, "serve", "--no-access-log", "--registry_ttl_sec", "5")
+    # gunicorn recycles Feast's worker every 1,000 requests by default: a multi-second stall each time.
+    program = ("feast", "-c", str(repo), *config, "serve", "--no-access-log", "--registry_ttl_sec", "5",
+               "--max-requests", "0")
     # Importing Feast takes longer than a restart may (ops.warm).
     return Service(name, port, program, env=FEAST_SERVE_ENV, preload=FEAST_SERVE_PRELOAD)
 

@@ -8,8 +8,11 @@ MESSAGES = Counter(
     ["outcome"],
 )
 BATCH_SIZE = Histogram(
-    "spamops_inbox_batch_size", "Messages per ingest batch (one store, one features call, one push)",
+    "spamops_inbox_batch_size", "Messages per ingest batch (one store call, one features call)",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
+PUSH_SIZE = Histogram(
+    "spamops_inbox_push_size", "Rows per push to the feature server", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
 RECOVERED = Counter("spamops_inbox_recovered_total", "Pending pushes completed by the recovery loop")
 RECOVERY_RUNS = Counter("spamops_inbox_recovery_runs_total", "Recovery loop passes, by result", ["result"])

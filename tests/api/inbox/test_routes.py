@@ -33,7 +33,7 @@ def test_201_stores_with_pending_then_pushes_both_stores_and_clears(
     assert call["api_key"] == API_KEY
     assert call["body"]["items"] == [{"user_id": "fiona", "sms_id": sms_id, "sender_id": MESSAGE["sender_id"],
                                       "sms_text": MESSAGE["sms_text"], "idempotency_key": None,
-                                      "features": FEATURES}]
+                                      "features": None}]  # computed meanwhile, by model serving
     push = upstreams.pushes[0]
     assert push["push_source_name"] == "smss2_push" and push["to"] == "online_and_offline"
     assert push["df"]["sms_id"] == [sms_id] and push["df"]["features"] == [FEATURES]
@@ -48,9 +48,8 @@ def test_concurrent_messages_share_calls(client: TestClient, upstreams: FakeUpst
     assert {status for status, _ in results} == {201}
     assert len({body["sms_id"] for _, body in results}) == 64
     assert set(upstreams.pushed_ids()) >= {body["sms_id"] for _, body in results}
-    # 64 messages from 16 threads in fewer store calls than messages: they were batched.
-    assert len(upstreams.store_calls) < 64
-    assert upstreams.feature_calls == len(upstreams.store_calls)
+    # 64 messages from 16 threads in fewer store calls and pushes than messages: they were batched.
+    assert len(upstreams.store_calls) < 64 and len(upstreams.pushes) < 64
 
 
 @pytest.mark.parametrize("failing", ["push_status", "features_status"])
