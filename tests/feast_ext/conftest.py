@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from api.launcher import feature_server
 from feast import FeatureStore
 
+from ops.topology import feature_server
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import apply_repo, copy_feature_repo
 from tests.fixtures.processes import free_port, running
@@ -69,12 +69,12 @@ def repo(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("cassandra", marks=pytest.mark.cassandra)])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`feast serve` (PYTHONOPTIMIZE=1, own process group, as api/launcher.py starts it) per online profile."""
+    """`feast serve` (PYTHONOPTIMIZE=1, own process group, as ops/topology.py defines it) per online profile."""
     fs_yaml_text = None
     if request.param == "cassandra":
         keyspace = fresh_keyspace(request.getfixturevalue("cassandra_session"))
         fs_yaml_text = render_cassandra_yaml(request.getfixturevalue("cassandra_endpoint"), keyspace)
     root = tmp_path_factory.mktemp(f"served_{request.param}")
     repo = build_repo(root / "feature_repo", fs_yaml_text=fs_yaml_text)
-    with running(feature_server(repo, port=free_port()), root / "run") as service:
+    with running(feature_server(port=free_port(), repo=repo), root / "run") as service:
         yield Served(url=service.url, repo=repo)
