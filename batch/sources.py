@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from api.model_serving.models import Features, SpamModel
 from batch.offline_reads import latest_rows
+from training.artifacts import file_sha256
 from training.versions import ENTITY_KEY
 
 if TYPE_CHECKING:  # importing Feast takes seconds; file scoring never needs it
@@ -53,14 +54,6 @@ class ChunkSource(Protocol):
     def chunks(self, size: int) -> Iterator[pd.DataFrame]: ...
 
     def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> list[Features]: ...
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class FileSource:

@@ -4,12 +4,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from feast import FeatureStore
 
 from ops.topology import feature_server
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
+from tests.fixtures.platform import TINY_RAW as RAW
 from tests.fixtures.platform import apply_repo, copy_feature_repo
 from tests.fixtures.processes import free_port, running
 from training.offline_sources import (
@@ -23,14 +23,6 @@ from training.offline_sources import (
     write_parquet,
 )
 from training.tokenizer import SmsTokenizer
-
-RAW = pd.DataFrame(
-    {
-        "sms_id": ["sms1", "sms2", "sms3"],
-        "text": ["hello there friend", "WIN A FREE PRIZE now call 0800123456", "see you soon"],
-        "label": ["ham", "spam", "ham"],
-    }
-)
 
 
 @dataclass(frozen=True)

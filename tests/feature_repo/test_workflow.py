@@ -12,6 +12,7 @@ from feast.data_source import PushMode
 
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import MATERIALIZE_2019_END, MATERIALIZE_START, apply_repo, copy_feature_repo
+from tests.fixtures.platform import TINY_RAW as RAW
 from training.features import V1_FEATURE_NAMES, v1_features
 from training.offline_sources import (
     LABELS_SOURCE_PATH,
@@ -24,13 +25,6 @@ from training.offline_sources import (
 )
 from training.tokenizer import SmsTokenizer
 
-RAW = pd.DataFrame(
-    {
-        "sms_id": ["sms1", "sms2", "sms3"],
-        "text": ["hello there friend", "WIN A FREE PRIZE now call 0800123456", "see you soon"],
-        "label": ["ham", "spam", "ham"],
-    }
-)
 EARLY = datetime(2019, 3, 1, tzinfo=UTC)
 LATE = datetime(2019, 9, 1, tzinfo=UTC)
 
