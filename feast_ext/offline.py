@@ -13,7 +13,7 @@ no lock, so concurrent pushes lose rows. This subclass differs in three places:
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -59,6 +59,17 @@ class ArrowRetrievalJob(DaskRetrievalJob):
 
 
 class AppendOnlyFileOfflineStore(DaskOfflineStore):
+    def get_table_column_names_and_types_from_data_source(
+        self, config: RepoConfig, data_source: DataSource
+    ) -> Iterable[tuple[str, str]]:
+        # Feast asks this on every push. Its own answer lists the directory and opens a part, which can be
+        # one compaction has just removed (a 500 under concurrent pushes); the schema of a part directory
+        # never changes, so ours is read once, with retries.
+        if isinstance(data_source, FileSource) and (directory := source_path(config, data_source)).is_dir():
+            schema = source_schema(directory)
+            return list(zip(schema.names, map(str, schema.types), strict=True))
+        return super().get_table_column_names_and_types_from_data_source(config, data_source)
+
     @staticmethod
     def offline_write_batch(
         config: RepoConfig, feature_view: FeatureView, table: pa.Table, progress: Callable[[int], Any] | None

@@ -143,6 +143,9 @@ class PartLedger:
         merges = 0
         while (chosen := self._choose_merge(directory)) is not None:
             merges += self._merge(directory, *chosen)  # False: another compactor merged first; choose again
+        if merges:  # remove the merged-away inputs now (unless a reader is active), not at the next write
+            with self.locked() as conn:
+                self._adopt_or_clean(conn, directory)
         return merges
 
     def _write_part(self, conn: sqlite3.Connection, directory: Path, table: pa.Table) -> str:

@@ -250,3 +250,11 @@ def test_metrics_counts_forwarded_requests(client: TestClient) -> None:
     client.post(PATH, json=GOOD)
     body = client.get("/metrics").text
     assert 'spamops_http_requests_total{route="/get-online-features",service="feature_proxy",status="200"}' in body
+
+
+def test_lone_surrogate_is_422_and_never_forwarded(client: TestClient, upstream: FakeUpstream) -> None:
+    body = b'{"feature_service": "sms_features_2", "entities": {"sms_id": ["\\ud800"]}}'
+    response = client.post("/get-online-features", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "entities", "sms_id", 0]
+    assert upstream.requests == []

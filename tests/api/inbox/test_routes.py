@@ -168,3 +168,11 @@ def test_metrics_count_outcomes_and_batches(client: TestClient) -> None:
 def test_health_and_ready(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/ready").json()["status"] == "ready"
+
+
+def test_lone_surrogate_is_422_and_nothing_stored(client: TestClient, upstreams: FakeUpstreams) -> None:
+    body = b'{"recipient_id": "fiona", "sender_id": "s", "sms_text": "hi \\ud800"}'
+    response = client.post("/sms", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "sms_text"]
+    assert upstreams.store_calls == []

@@ -130,10 +130,15 @@ def test_text_at_limit_is_accepted(client: TestClient) -> None:
     assert post(client, "text_to_prediction", {"text": "x" * 100})[0] == 200
 
 
-def test_text_with_lone_surrogate_returns_422(client: TestClient) -> None:
-    response = client.post(f"{BASE}/text_to_prediction", content=b'{"text": "a\\ud800b"}', headers=JSON)
+@pytest.mark.parametrize(("endpoint", "body", "loc"), [
+    ("text_to_prediction", b'{"text": "a\\ud800b"}', ["body", "text"]),
+    ("sms_to_prediction", b'{"sms_id": "\\ud800"}', ["body", "sms_id"]),
+    ("sms_to_prediction_batch", b'{"sms_ids": ["ok", "\\udfff"]}', ["body", "sms_ids", 1]),
+])
+def test_lone_surrogate_returns_422_naming_where(client: TestClient, endpoint: str, body: bytes, loc: list) -> None:
+    response = client.post(f"{BASE}/{endpoint}", content=body, headers=JSON)
     assert response.status_code == 422
-    assert response.json() == {"detail": "text is not valid Unicode"}
+    assert [error["loc"] for error in response.json()["detail"]] == [loc]
 
 
 @pytest.mark.parametrize(

@@ -155,3 +155,11 @@ def test_settings_without_api_key_fail_with_clear_message(monkeypatch: pytest.Mo
     monkeypatch.delenv("SPAMOPS_API_KEY", raising=False)
     with pytest.raises(ValidationError, match="SPAMOPS_API_KEY is not set"):
         UserDataSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_lone_surrogate_is_422_and_nothing_stored(client: TestClient) -> None:
+    body = b'{"sender_id": "max", "sms_text": "hi \\ud800"}'
+    response = client.post("/sms/fiona", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "sms_text"]
+    assert client.get("/sms/fiona").json()["items"] == []
