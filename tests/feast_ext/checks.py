@@ -22,8 +22,10 @@ def live_parts(repo: Path) -> list[Path]:
 
 
 def live_id_counts(repo: Path) -> Counter[str]:
-    """Rows per sms_id in the live parts: what materialization and `pull_all_from_table_or_query` read."""
-    table = ds.dataset([str(part) for part in live_parts(repo)], format="parquet").to_table(columns=[ENTITY_KEY])
+    """Rows per sms_id in the live parts: what materialization and `pull_all_from_table_or_query` read.
+    Read as they read, as a registered reader, so a compaction running meanwhile keeps the parts listed."""
+    with repo_ledger(repo).reading():
+        table = ds.dataset([str(p) for p in live_parts(repo)], format="parquet").to_table(columns=[ENTITY_KEY])
     return Counter(table.column(ENTITY_KEY).to_pylist())
 
 
