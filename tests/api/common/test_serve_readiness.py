@@ -6,7 +6,7 @@ waits until the replacement listens (two listening sockets on the port again) an
 A worker that listened before its lifespan finished would hold the connections the kernel hands it
 until its models are loaded (seconds: the old order stalled requests up to the client's 10 s timeout);
 here no request may take more than ALLOWED_EXTRA_MS over the usual p99, measured in the same run before
-the kill, and the only failures allowed are requests the dead worker held (at most one per client).
+the kill, and the only failures allowed are requests the dead worker held (sent by the time it died).
 Issue 12 asks for 100 ms. Measured: the first request of each client on the fresh worker takes 140-280 ms
 (usual p99 ~11 ms); a warm-up request per version in the lifespan did not change it, and where
 that first-request cost goes is not yet found, so the bound here is what is met, not the goal.
@@ -30,6 +30,7 @@ CLIENTS = 4
 BASELINE_SECONDS = 4.0
 AFTER_READY_SECONDS = 4.0
 ALLOWED_EXTRA_MS = 400.0
+DEAD_WORKER_SECONDS = 0.05  # a request started this soon after the kill may still have gone to the dead worker
 BODY = json.dumps({"text": "WINNER!! Claim your free prize now", "skip_cache": True})
 TCP_LISTEN = "0A"
 
@@ -102,4 +103,7 @@ def _check(results: list[list[float]], killed_at: float, ready_at: float) -> Non
     assert len(before) > 100 and served_after_ready > 100, (len(before), served_after_ready)
     assert not slow, (f"usual p99 {p99(before) * 1000:.1f} ms, replacement listening {ready_at - killed_at:.1f} s "
                       f"after the kill; (s after kill, ms) over the limit: {slow[:20]}")
-    assert len(errors) <= CLIENTS, f"failed requests at (s after kill): {errors}"
+    # Only requests sent before the kill landed on the dead worker (in flight, or queued in its accept
+    # backlog, which is why a client can lose two); anything sent later must succeed.
+    late = [at for at in errors if at > DEAD_WORKER_SECONDS]
+    assert not late, f"failed requests at (s after kill): {errors}"
