@@ -47,7 +47,6 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class _Stored:
-    new: NewSms
     stored: Stored
     features: list[int] | None
 
@@ -81,7 +80,7 @@ class InboxPipeline:
         new = [NewSms(item.sms.recipient_id, time_uuid(), item.sms.sender_id, item.sms.sms_text,
                       item.idempotency_key, None) for item in batch]
         features, stored = await asyncio.gather(self._features([n.sms_text for n in new]), self._store(new))
-        return [_Stored(n, s, f) for n, s, f in zip(new, stored, features, strict=True)]
+        return [_Stored(s, f) for s, f in zip(stored, features, strict=True)]
 
     async def _store(self, new: list[NewSms]) -> list[Stored]:
         try:

@@ -10,6 +10,7 @@ good (4xx) is logged, counted and cleared, since no retry can succeed.
 import asyncio
 import logging
 from collections.abc import Sequence
+from uuid import UUID
 
 from api.common.errors import DomainError
 from api.common.ids import uuid_datetime
@@ -80,7 +81,7 @@ class PendingRecovery:
                 for sms_id, vector in features.items() if vector is not None]
         return rows, rejected
 
-    async def _features(self, items: Sequence[PendingSms]) -> dict:
+    async def _features(self, items: Sequence[PendingSms]) -> dict[UUID, list[int] | None]:
         try:
             vectors = await self.upstreams.text_to_features([item.sms_text for item in items])
             return {item.sms_id: vector for item, vector in zip(items, vectors, strict=True)}
@@ -90,7 +91,7 @@ class PendingRecovery:
                 logger.error("model serving rejects a pending message; dropped", extra={"sms_id": str(items[0].sms_id)})
                 return {items[0].sms_id: None}
         # One bad text must not hold the others back: ask for each alone.
-        found: dict = {}
+        found: dict[UUID, list[int] | None] = {}
         for item in items:
             found.update(await self._features([item]))
         return found
