@@ -153,23 +153,41 @@ def web_platform(feast_repo: Path, models_dir: Path, tmp_path_factory: pytest.Te
             )
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+# Every request to a host other than loopback goes to a closed port (Chromium keeps loopback direct), and
+# no name but localhost resolves: what an air-gapped machine gives a page.
+OFFLINE_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost")
+
+
+def chromium(profile: Path, extra_flags: tuple[str, ...] = ()) -> WebDriver:
     """Debian's chromium driven by its own chromedriver (same package version, so they always match)."""
     binary, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
     if not binary or not driver_path:
         pytest.fail("chromium/chromedriver not found: run scripts/install_browser.sh")
-    profile = tmp_path_factory.mktemp("chromium_profile")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+    for flag in (*CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = ChromeService(executable_path=driver_path, log_output=str(profile.parent / "chromedriver.log"))
+    service = ChromeService(executable_path=driver_path, log_output=str(profile.parent / f"{profile.name}.log"))
     # Both paths are given, so Selenium Manager (which would try the network) is never consulted.
     with environment(SE_OFFLINE="true"):
         driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    driver = chromium(tmp_path_factory.mktemp("chromium_profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="session")
+def offline_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    driver = chromium(tmp_path_factory.mktemp("chromium_offline_profile"), OFFLINE_FLAGS)
     try:
         yield driver
     finally:

@@ -1,0 +1,100 @@
+"""`/docs` of every service renders in headless Chromium with every non-loopback host unreachable.
+
+The five apps run as real processes (the browser tests' platform, plus an inbox wired to it); the
+browser's proxy for any other host is a closed port, so a page that needs a CDN stays blank.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from ops.topology import platform_services
+from tests.fixtures.processes import free_port, running
+from tests.web.conftest import API_KEY, WebPlatform
+from training.versions import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+WAIT_SECONDS = 15.0
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+FASTAPI_CDN_CSS = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"
+SERVICES = ["model_serving", "user_data", "inbox", "feature_proxy", "web"]
+
+
+@pytest.fixture(scope="module")
+def service_urls(web_platform: WebPlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    inbox = platform_services({"inbox": free_port()})["inbox"]
+    env = {
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "SPAMOPS_API_KEY": API_KEY,
+        "STORAGE_BACKEND": "sqlite",
+        "SQLITE_PATH": str(tmp_path_factory.mktemp("docs_inbox") / "inbox.db"),
+        "USER_DATA_URL": web_platform.user_data_url,
+        "MODEL_SERVING_URL": web_platform.model_serving_url,
+        "FEATURE_SERVER_URL": web_platform.feature_server_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    with running(inbox, tmp_path_factory.mktemp("docs_run"), env):
+        yield {
+            "model_serving": web_platform.model_serving_url,
+            "user_data": web_platform.user_data_url,
+            "inbox": inbox.url,
+            "feature_proxy": web_platform.feature_proxy_url,
+            "web": web_platform.web_urls["I"],
+        }
+
+
+def operation_count(base_url: str) -> int:
+    spec = httpx.get(f"{base_url}/openapi.json", timeout=10).raise_for_status().json()
+    return sum(1 for item in spec["paths"].values() for method in item if method in HTTP_METHODS)
+
+
+def rendered_operations(driver: WebDriver, expected: int) -> int:
+    """Swagger UI's operation rows once it has drawn them all (0 if it never draws: a blank page)."""
+    with contextlib.suppress(TimeoutException):
+        WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.1).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= expected
+        )
+    return len(driver.find_elements(By.CSS_SELECTOR, ".opblock"))
+
+
+def requested_hosts(driver: WebDriver) -> set[str]:
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    return {urlsplit(url).hostname or "" for url in [driver.current_url, *urls]}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_docs_render_with_external_hosts_blocked(
+    offline_browser: WebDriver, service_urls: dict[str, str], service: str, tmp_path: Path
+) -> None:
+    base_url = service_urls[service]
+    expected = operation_count(base_url)
+    assert expected > 0
+
+    offline_browser.get(f"{base_url}/docs")
+    drawn = rendered_operations(offline_browser, expected)
+    offline_browser.save_screenshot(str(tmp_path / f"docs_{service}.png"))
+
+    assert drawn == expected, f"{service}: {drawn} of {expected} operations rendered"
+    assert offline_browser.find_element(By.CSS_SELECTOR, ".info .title").text.startswith("spamops")
+    assert requested_hosts(offline_browser) <= LOOPBACK_HOSTS
+
+
+def test_offline_browser_cannot_reach_a_cdn(offline_browser: WebDriver, service_urls: dict[str, str]) -> None:
+    # What makes the test above mean something: FastAPI's default docs page would load this and fail.
+    offline_browser.get(f"{service_urls['web']}/health")
+    outcome = offline_browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {mode: 'no-cors'}).then(() => done('loaded'), (e) => done('failed: ' + e));",
+        FASTAPI_CDN_CSS,
+    )
+    assert outcome.startswith("failed"), outcome
+
