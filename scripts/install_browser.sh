@@ -17,8 +17,11 @@ if [[ "${FORCE:-0}" != "1" ]] && have_browser; then
     exit 0
 fi
 
+fail() { echo "scripts/install_browser.sh: $1; install chromium and chromium-driver yourself" >&2; exit 1; }
+command -v apt-get >/dev/null 2>&1 || fail "no apt-get on this machine"
 SUDO=""
 if [[ "$(id -u)" -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || fail "not root and no sudo"
     SUDO="sudo"
 fi
 

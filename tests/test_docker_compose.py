@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings
 
 from ops.topology import APPS as TOPOLOGY_APPS
 from ops.topology import platform_services
+from tests.readme import marked_blocks
 from training.versions import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
@@ -124,3 +125,38 @@ def test_env_example_documents_every_setting() -> None:
     names = set().union(*(_env_names(cls) for cls in settings[:-1]))
     names |= {f"SPAMOPS_{name.upper()}" for name in settings[-1].model_fields}
     assert names <= _documented_variables(), f"undocumented: {sorted(names - _documented_variables())}"
+
+
+# Services no host port may reach: feast serve has no auth (labels, writes), Cassandra holds every table.
+INTERNAL_ONLY = ("feature-server", "cassandra")
+WEB_ORIGINS = {"http://127.0.0.1:8080", "http://localhost:8080"}
+
+
+@pytest.mark.parametrize("service", INTERNAL_ONLY)
+def test_compose_keeps_internal_services_off_the_host(service: str) -> None:
+    assert "ports" not in SERVICES[service], f"{service} must not publish a host port"
+    assert SERVICES[service].get("expose"), f"{service} should expose its port to the compose network"
+
+
+def test_compose_cors_accepts_every_url_the_readme_opens() -> None:
+    (block,) = marked_blocks("compose")
+    opened = set(re.findall(r"open (http://[\w.]+:\d+)", block)) | set(re.findall(r"or (http://[\w.]+:\d+)", block))
+    assert opened == WEB_ORIGINS
+    browser_called = [name for name in APPS if "CORS_ORIGINS" in SERVICES[name]["environment"]]
+    assert set(browser_called) == {"model-serving", "user-data", "feature-proxy"}
+    for name in browser_called:
+        assert set(SERVICES[name]["environment"]["CORS_ORIGINS"].split(",")) >= opened, name
+
+
+def test_readme_compose_block_stops_make_up_and_keeps_env() -> None:
+    (block,) = marked_blocks("compose")
+    commands = [line.split("#")[0].strip() for line in block.splitlines()]
+    assert commands.index("make down") < commands.index("docker compose up -d")
+    assert not re.search(r"(?<!>)>\s*\.env\b", block), "the README must never overwrite .env"
+    assert "make .env" in commands
+
+
+def test_make_env_target_never_overwrites() -> None:
+    # The README's `make .env` relies on this: a file target with no prerequisites that could be newer.
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert re.search(r"^\.env: \| \.env\.example$", makefile, re.MULTILINE)

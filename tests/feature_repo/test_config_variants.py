@@ -1,4 +1,5 @@
-"""Every feature_store*.yaml parses with only `.env.example`'s values, plus what its user must supply.
+"""Every feature_store*.yaml parses with only `.env.example`'s values, plus what its user must supply, and the
+README's Cassandra and Astra blocks export every variable it reads.
 
 Feast substitutes `${VAR}` from the environment (a variable left unset stays literal and fails
 validation, as in issue 16's Astra block), so each variant is loaded with `.env.example`'s settings
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from feast.repo_config import FeastConfigError, RepoConfig, load_repo_config
 
+from tests.readme import exported_variables, marked_blocks
 from training.versions import FEATURE_REPO_DIR, PROJECT_ROOT
 
 # What each variant's user supplies beyond .env.example (whose values for these are empty or a default).
@@ -78,3 +80,11 @@ def test_variant_without_request_timeout_fails_to_parse(monkeypatch: pytest.Monk
            if key != "CASSANDRA_REQUEST_TIMEOUT"}
     with pytest.raises(FeastConfigError, match="request_timeout"):
         load_with(monkeypatch, name, env)
+
+
+@pytest.mark.parametrize(("marker", "name"), [("cassandra", "feature_store.cassandra.yaml"),
+                                              ("astra", "feature_store.astra.yaml")])
+def test_readme_block_exports_every_variable_of(marker: str, name: str) -> None:
+    (block,) = marked_blocks(marker)
+    assert yaml_variables(name) <= exported_variables(block), sorted(yaml_variables(name) - exported_variables(block))
+    assert exported_variables(block) >= {"STORAGE_BACKEND", "FEAST_FS_YAML_FILE"}

@@ -155,7 +155,10 @@ def web_platform(feast_repo: Path, models_dir: Path, tmp_path_factory: pytest.Te
 
 # Every request to a host other than loopback goes to a closed port (Chromium keeps loopback direct), and
 # no name but localhost resolves: what an air-gapped machine gives a page.
-OFFLINE_FLAGS = ("--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost")
+OFFLINE_FLAGS = (
+    "--proxy-server=http://127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+)
 
 
 def chromium(profile: Path, extra_flags: tuple[str, ...] = ()) -> WebDriver:
