@@ -20,6 +20,7 @@ from api.common.errors import register_error_handlers
 from api.common.logging import configure_logging
 from api.common.metrics import make_metrics_router
 from api.common.middleware import ObservabilityMiddleware
+from api.common.openapi import document_common_responses
 from api.common.settings import BaseServiceSettings
 from api.common.unicode import UnicodeGuardMiddleware
 
@@ -56,6 +57,7 @@ def create_service_app(
     app.add_middleware(UnicodeGuardMiddleware)  # inside observability, so its 422s are counted
     app.add_middleware(ObservabilityMiddleware, service=service, logs_fraction=settings.logs_fraction)
     register_error_handlers(app)
+    document_common_responses(app)
     add_cors(app, settings.cors_origins)  # the last middleware added is the outermost
     app.include_router(make_metrics_router())
     app.add_api_route("/health", _health, methods=["GET"], tags=["ops"])

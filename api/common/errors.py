@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +25,16 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    """A syntactically valid request whose content is unacceptable (empty text, too long, ...)."""
+    """A syntactically valid request whose content is unacceptable (empty text, too long, ...).
+
+    Answered in the shape of FastAPI's own validation errors (`detail` is a list with `loc` and `msg`),
+    because that is what every route's OpenAPI promises for 422."""
 
     status_code = 422
+
+    def __init__(self, detail: str, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(detail)
+        self.loc = loc
 
 
 class InvalidFeatures(InvalidInput):
@@ -58,11 +68,43 @@ class UpstreamTimeout(UpstreamUnavailable):
     unless a service maps it otherwise (the feature proxy answers 504)."""
 
 
+class ErrorDetail(BaseModel):
+    """The body of every non-422 error answer."""
+
+    detail: str
+
+
+def validation_error(loc: tuple[str | int, ...], msg: str, error_type: str = "value_error") -> dict[str, Any]:
+    """One item of a 422's `detail` list, as FastAPI's schema `ValidationError` describes it."""
+    return {"type": error_type, "loc": list(loc), "msg": msg, "input": None}
+
+
 async def _domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     if exc.status_code >= 500:
         logger.warning("upstream failure: %s", exc.detail)
+    if isinstance(exc, InvalidInput):
+        return JSONResponse(status_code=422, content={"detail": [validation_error(exc.loc, exc.detail)]})
     return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette's Allow names only the first route matching the path; a path served by several
+        # routes (GET in one router, POST in another) must list them all.
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _json_safe(value: Any) -> Any:
@@ -89,4 +131,5 @@ async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
 def register_error_handlers(app: FastAPI) -> None:
     """Map every DomainError subclass by its status code, and make validation errors always renderable."""
     app.add_exception_handler(DomainError, _domain_error_handler)
+    app.add_exception_handler(HTTPException, _http_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)

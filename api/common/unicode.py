@@ -13,6 +13,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.common.errors import validation_error
+
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -34,8 +36,7 @@ def lone_surrogates(value: Any, loc: tuple[str | int, ...] = ("body",)) -> Itera
 
 
 def _error(loc: tuple[str | int, ...]) -> dict[str, Any]:
-    return {"type": "string_unicode", "loc": list(loc), "msg": "String contains a lone UTF-16 surrogate",
-            "input": None}
+    return validation_error(loc, "String contains a lone UTF-16 surrogate", "string_unicode")
 
 
 class UnicodeGuardMiddleware:

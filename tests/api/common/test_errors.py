@@ -39,8 +39,6 @@ def _app(error: DomainError) -> FastAPI:
 @pytest.mark.parametrize(
     ("error", "status"),
     [
-        (InvalidInput("bad text"), 422),
-        (InvalidFeatures("bad features"), 422),
         (NotFound("no such sms"), 404),
         (PayloadTooLarge("too many"), 413),
         (UpstreamError("feature server answered 500"), 502),
@@ -51,6 +49,24 @@ def test_domain_errors_map_to_status_and_detail(error: DomainError, status: int)
     response = TestClient(_app(error)).get("/boom")
     assert response.status_code == status
     assert response.json() == {"detail": error.detail}
+
+
+@pytest.mark.parametrize("error", [InvalidInput("bad text", loc=("body", "text")), InvalidFeatures("bad features")])
+def test_invalid_input_is_a_422_in_the_validation_error_shape(error: InvalidInput) -> None:
+    # The shape every route's OpenAPI promises for 422 (HTTPValidationError), not a bare string.
+    response = TestClient(_app(error)).get("/boom")
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{"type": "value_error", "loc": list(error.loc), "msg": error.detail,
+                                           "input": None}]}
+
+
+def test_405_allow_lists_the_methods_of_every_route_on_the_path() -> None:
+    app = _app(NotFound("x"))
+    app.add_api_route("/boom", lambda: None, methods=["DELETE"])
+    response = TestClient(app).put("/boom")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"DELETE", "GET"}
+    assert response.json() == {"detail": "Method Not Allowed"}
 
 
 def test_validation_error_with_nan_input_renders_as_422() -> None:
