@@ -46,8 +46,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from contract.feature_store import V2_LENGTH
 from training.features import clean_text
-from training.versions import V2_LENGTH
 
 TOKENIZER_FILE = "tokenizer.json"
 FORMAT_NAME = "spamops-sms-tokenizer"
