@@ -15,10 +15,10 @@ from pathlib import Path
 from api.model_serving.models import DeclaredModel, SpamModel, load_checked_artifact
 from training.versions import VERSIONS
 
-# Data members and methods of the Protocol, for a message that names what a plugin lacks.
-PROTOCOL_MEMBERS: tuple[str, ...] = (
-    *SpamModel.__annotations__,
-    *(name for name, value in vars(SpamModel).items() if callable(value) and not name.startswith("_")),
+# The Protocol's data members and methods, for a message that names what a plugin lacks.
+PROTOCOL_ATTRIBUTES: tuple[str, ...] = tuple(SpamModel.__annotations__)
+PROTOCOL_METHODS: tuple[str, ...] = tuple(
+    name for name, value in vars(SpamModel).items() if callable(value) and not name.startswith("_")
 )
 
 
@@ -50,7 +50,8 @@ def _plugin_class(path: str) -> type:
 
 
 def _missing_members(model: object) -> list[str]:
-    return [name for name in PROTOCOL_MEMBERS if not hasattr(model, name)]
+    missing = [name for name in PROTOCOL_ATTRIBUTES if not hasattr(model, name)]
+    return missing + [f"{name}()" for name in PROTOCOL_METHODS if not callable(getattr(model, name, None))]
 
 
 def load_plugin(path: str, models_dir: Path) -> SpamModel:
