@@ -39,7 +39,8 @@ class WeightedFeatures:
         return self.validate_features([values[name] for name in self.feature_names])
 
     def features_to_predictions(self, rows: Sequence[list[float]]) -> list[dict[str, float]]:
-        spam = [1.0 / (1.0 + math.exp(-(self.bias + sum(map(math.prod, zip(self.weights, row)))))) for row in rows]
+        scores = [self.bias + sum(w * x for w, x in zip(self.weights, row, strict=True)) for row in rows]  # predict
+        spam = [1.0 / (1.0 + math.exp(-score)) for score in scores]
         return [{"ham": 1.0 - p, "spam": p} for p in spam]  # postprocess into the prediction shape
 
 

@@ -81,6 +81,6 @@ def test_bad_plugin_stops_start_up_naming_it(
 def test_tampered_plugin_artifact_stops_start_up(models_dir: Path, app_stores: Stores) -> None:
     artifact = models_dir / "keyword_plugin" / "model.joblib"
     artifact.write_bytes(artifact.read_bytes() + b"tampered")
-    with pytest.raises(PluginError, match=r"WeightedFeatures': cannot load its artifact: .*sha256"):
-        with _client(models_dir, app_stores, GOOD):
-            pass
+    refused = pytest.raises(PluginError, match=r"WeightedFeatures': cannot load its artifact: .*sha256")
+    with refused, _client(models_dir, app_stores, GOOD):
+        pass
