@@ -29,7 +29,15 @@ SPLIT_FILE = "split.json"
 
 
 class InvalidFeatureVector(ValueError):
-    """A vector with the wrong length, type or range for its feature set; the message names the entry."""
+    """A vector with the wrong type or range for its feature set; the message names the entry."""
+
+
+class WrongLength(InvalidFeatureVector):
+    """A vector of the wrong length; kept apart so that serving can say which model expects what."""
+
+    def __init__(self, expected: int, noun: str, got: int) -> None:
+        super().__init__(f"expects {expected} {noun}, got {got}")
+        self.expected, self.noun, self.got = expected, noun, got
 
 
 def _kind(value: Any) -> str:
@@ -43,7 +51,7 @@ def _check_length(features: Sequence[Any], length: int, noun: str) -> None:
     if not isinstance(features, list | tuple):
         raise InvalidFeatureVector(f"features must be an array, got {_kind(features)}")
     if len(features) != length:
-        raise InvalidFeatureVector(f"expects {length} {noun}, got {len(features)}")
+        raise WrongLength(length, noun, len(features))
 
 
 def ids_hash(sms_ids: pd.Series) -> str:

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 from api.common.errors import InvalidFeatures
 from contract.feature_store import LABEL_LEGEND
 from training.artifacts import ModelArtifact, load_artifact
-from training.feature_sets import Encoder, InvalidFeatureVector
+from training.feature_sets import Encoder, InvalidFeatureVector, WrongLength
 from training.versions import ModelVersion
 
 _native = threading.local()
@@ -98,8 +98,10 @@ class DeclaredModel:
     def validate_features(self, features: Sequence[Any]) -> Features:
         try:
             return self.encoder.validate(features)
+        except WrongLength as exc:
+            raise InvalidFeatures(f"model {self.version} expects {exc.expected} {exc.noun}, got {exc.got}") from None
         except InvalidFeatureVector as exc:
-            raise InvalidFeatures(f"model {self.version}: {exc}") from None
+            raise InvalidFeatures(str(exc)) from None
 
     def features_from_online(self, values: dict[str, Any]) -> Features:
         return self.validate_features(self.declaration.feature_set.online_vector(values))

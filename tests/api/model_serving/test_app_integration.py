@@ -108,7 +108,7 @@ def test_sms_batch_mixes_found_and_missing(real_client: TestClient, known_sms_id
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_token_ids_out_of_vocabulary_range_return_422(real_client: TestClient, version: str) -> None:
-    n_ids = real_client.app.state.models[version].n_ids
+    n_ids = real_client.app.state.models[version].encoder.n_ids
     response = real_client.post(f"/model/{version}/features_to_prediction", json={"features": [n_ids] + [0] * 29})
     assert response.status_code == 422
     assert response.json() == {"detail": f"features[0] must be a token id in [0, {n_ids}), got {n_ids}"}
