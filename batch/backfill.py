@@ -19,15 +19,13 @@ from tqdm import tqdm
 
 from api.common.settings import BaseServiceSettings
 from api.common.storage import SmsStore, StoredSms
-from api.inbox.upstreams import PUSH_SOURCE
 from batch.offline_reads import latest_rows
 from batch.settings import BatchSettings
-from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
+from contract.feature_store import ENTITY_KEY, FEATURES2, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD
 from training.tokenizer import SmsTokenizer
-from training.versions import ENTITY_KEY, VERSIONS
 
-V2_VIEW = VERSIONS["v2"].feature_view
-V2_REF = f"{V2_VIEW}:{V2_FIELD}"
+V2_VIEW = FEATURES2.view
+[V2_REF] = FEATURES2.feature_refs()
 
 
 class BackfillSettings(BaseServiceSettings, BatchSettings):

@@ -1,6 +1,6 @@
 """Batch scoring: a whole file, or a slice of the offline store, through the model serving loads.
 
-Models come from `api.model_serving.registry.load_models` (the same classes, artifact-hash check and
+Models come from `api.model_serving.registry.load_builtin` (the same classes, artifact-hash check and
 feature code as the API), so a row's label and spam probability equal the API's for the same input.
 Work goes chunk by chunk: each finished chunk is kept as a part beside the output (batch.parts), and
 the output is assembled from the parts at the end, atomically.
@@ -15,7 +15,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from api.model_serving.models import SpamModel
-from api.model_serving.registry import MODEL_REGISTRY, load_models, unknown_version_message
+from api.model_serving.registry import load_builtin
 from batch.parts import ChunkParts
 from batch.sources import BadInput, ChunkSource, table_format
 
@@ -38,9 +38,10 @@ class ScoringReport:
 
 
 def load_model(version: str, models_dir: Path) -> SpamModel:
-    if version not in MODEL_REGISTRY:
-        raise BadInput(unknown_version_message(version))
-    return load_models([version], models_dir)[0]
+    try:
+        return load_builtin(version, models_dir)
+    except ValueError as exc:  # an unknown version; a broken artifact is a RuntimeError
+        raise BadInput(str(exc)) from None
 
 
 def check_output(output: Path) -> str:

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from api.common.settings import FeatureRepoSettings
-from training.versions import MODELS_DIR
+from contract.paths import MODELS_DIR
 
 
 class BatchSettings(FeatureRepoSettings):

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from api.model_serving.models import Features, SpamModel
 from batch.offline_reads import latest_rows
+from contract.feature_store import ENTITY_KEY
 from training.artifacts import file_sha256
-from training.versions import ENTITY_KEY
 
 if TYPE_CHECKING:  # importing Feast takes seconds; file scoring never needs it
     from feast import FeatureStore

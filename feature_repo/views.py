@@ -1,4 +1,4 @@
-"""Feature views. Field names and descriptions come from the training package, their one home."""
+"""Feature views. Names, fields and descriptions come from `contract.feature_store`, their one home."""
 
 from datetime import timedelta
 
@@ -7,26 +7,32 @@ from feast import FeatureView, Field
 from feast.types import Array, Float64, Int64
 from sources import sms_features1_source, sms_labels_source, smss2_push
 
-from training.features import V1_FEATURE_DESCRIPTIONS, V1_FEATURE_NAMES
-from training.offline_sources import V2_FIELD
-from training.versions import LABEL_FIELD, V2_LENGTH
+from contract.feature_store import (
+    FEATURES1,
+    FEATURES2,
+    LABEL_FIELD,
+    LABELS_VIEW,
+    V1_FEATURE_DESCRIPTIONS,
+    V2_FIELD,
+    V2_LENGTH,
+)
 
 # Ten years: rows are dated 2019/2020 and must stay retrievable; online reads do not expire them.
 TTL = timedelta(days=3650)
 
 sms_features1 = FeatureView(
-    name="sms_features1",
+    name=FEATURES1.view,
     entities=[sms],
     ttl=TTL,
-    schema=[Field(name=name, dtype=Float64, description=V1_FEATURE_DESCRIPTIONS[name]) for name in V1_FEATURE_NAMES],
+    schema=[Field(name=name, dtype=Float64, description=V1_FEATURE_DESCRIPTIONS[name]) for name in FEATURES1.fields],
     source=sms_features1_source,
     online=True,
     description="v1 features (2019): nine numeric text features.",
-    tags={"version": "v1"},
+    tags={"feature_set": FEATURES1.name},
 )
 
 sms_labels = FeatureView(
-    name="sms_labels",
+    name=LABELS_VIEW,
     entities=[sms],
     ttl=TTL,
     schema=[Field(name=LABEL_FIELD, dtype=Int64, description="1 if the message is spam, 0 if ham.")],
@@ -36,7 +42,7 @@ sms_labels = FeatureView(
 )
 
 sms_features2 = FeatureView(
-    name="sms_features2",
+    name=FEATURES2.view,
     entities=[sms],
     ttl=TTL,
     schema=[
@@ -49,5 +55,5 @@ sms_features2 = FeatureView(
     source=smss2_push,
     online=True,
     description="v2 features (2020): fixed-length token-id vectors, fed in real time by smss2_push.",
-    tags={"version": "v2"},
+    tags={"feature_set": FEATURES2.name},
 )

@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+from contract.paths import PROJECT_ROOT
 from ops import processes, topology
 from ops.supervisor import PID_FILE, TOPOLOGY_FILE
 from ops.topology import Service
-from training.versions import PROJECT_ROOT
 
 UP_TIMEOUT = 180.0  # model loading and feast start-up on a busy 2-core machine
 DOWN_TIMEOUT = 60.0  # the supervisor's own stop timeout, plus margin

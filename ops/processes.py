@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
+from contract.paths import PROJECT_ROOT
 from ops.topology import Service
 from ops.warm import GO
-from training.versions import PROJECT_ROOT
 
 POLL_SECONDS = 0.1
 HEALTH_TIMEOUT = 1.0  # per probe

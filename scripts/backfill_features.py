@@ -11,8 +11,8 @@ import sys
 
 from api.common.storage import make_stores
 from batch.backfill import BackfillSettings, backfill_users
+from training.feature_sets import TOKEN_IDS
 from training.tokenizer import SmsTokenizer
-from training.versions import tokenizer_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     from feast import FeatureStore  # heavy import: after --help
 
     feature_store = FeatureStore(repo_path=str(settings.feature_repo_path), fs_yaml_file=settings.feast_yaml_path)
-    tokenizer = SmsTokenizer.load(tokenizer_dir(settings.models_dir))
+    tokenizer = SmsTokenizer.load(TOKEN_IDS.state_dir(settings.models_dir))
     stores = make_stores(settings)
     try:
         report = backfill_users(args.users, sms_store=stores.sms, feature_store=feature_store, tokenizer=tokenizer,

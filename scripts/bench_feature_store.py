@@ -35,9 +35,10 @@ import yaml
 from benchlib import latency_ms
 from feast import FeatureStore
 
+from contract.feature_store import ENTITY_KEY
+from contract.paths import FEATURE_REPO_DIR
 from ops.processes import start, stop_group, wait_healthy
 from ops.topology import feature_server
-from training.versions import ENTITY_KEY, FEATURE_REPO_DIR
 
 MATERIALIZE_START = datetime(2009, 1, 1, tzinfo=UTC)
 MATERIALIZE_2019_END = datetime(2019, 12, 31, tzinfo=UTC)

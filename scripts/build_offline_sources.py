@@ -12,27 +12,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from contract.feature_store import FEATURES2
+from contract.paths import FEATURE_REPO_DIR, MODELS_DIR, RAW_DATA_PATH
 from feast_ext.offline import AppendOnlyFileOfflineStoreConfig
-from training.offline_sources import (
-    LABELS_SOURCE_PATH,
-    V1_SOURCE_PATH,
-    V2_SOURCE_PATH,
-    labels_frame,
-    v1_frame,
-    v2_frame,
-    v2_initial_part,
-    write_parquet,
-)
+from training.feature_sets import TOKEN_IDS
+from training.offline_sources import v2_frame, v2_initial_part, write_parquet, write_v1_and_labels
 from training.raw_data import read_raw_csv
 from training.tokenizer import SmsTokenizer
-from training.versions import FEATURE_REPO_DIR, MODELS_DIR, PROJECT_ROOT, tokenizer_dir
 
 LEDGER_PATH = AppendOnlyFileOfflineStoreConfig.model_fields["ledger_path"].default
 
 
 def fresh_v2_source(repo: Path) -> Path:
     """Remove the v2 part directory and the offline ledger (with its WAL files); returns the initial part."""
-    shutil.rmtree(repo / V2_SOURCE_PATH, ignore_errors=True)
+    shutil.rmtree(repo / FEATURES2.source_path, ignore_errors=True)
     for suffix in ("", "-wal", "-shm"):
         (repo / f"{LEDGER_PATH}{suffix}").unlink(missing_ok=True)
     return v2_initial_part(repo)
@@ -40,16 +33,15 @@ def fresh_v2_source(repo: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=PROJECT_ROOT / "raw_data" / "raw_dataset.csv")
+    parser.add_argument("--data", type=Path, default=RAW_DATA_PATH)
     parser.add_argument("--repo", type=Path, default=FEATURE_REPO_DIR, help="feature repository directory")
     parser.add_argument("--models-dir", type=Path, default=MODELS_DIR, help="where the v2 tokenizer lives")
     parser.add_argument("--skip-v2", action="store_true", help="only v1 and labels (no tokenizer needed)")
     args = parser.parse_args(argv)
     raw = read_raw_csv(args.data)
-    steps = [("v1 features", lambda: write_parquet(v1_frame(raw), args.repo / V1_SOURCE_PATH)),
-             ("labels", lambda: write_parquet(labels_frame(raw), args.repo / LABELS_SOURCE_PATH))]
+    steps = [("v1 features and labels", lambda: write_v1_and_labels(raw, args.repo))]
     if not args.skip_v2:
-        tokenizer = SmsTokenizer.load(tokenizer_dir(args.models_dir))
+        tokenizer = SmsTokenizer.load(TOKEN_IDS.state_dir(args.models_dir))
         steps.append(("v2 features", lambda: write_parquet(v2_frame(raw, tokenizer), fresh_v2_source(args.repo))))
     for name, step in tqdm(steps, desc="offline sources", unit="file"):
         step()

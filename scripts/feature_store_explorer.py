@@ -6,8 +6,8 @@ from pathlib import Path
 
 from feast import FeatureStore
 
+from contract.paths import FEATURE_REPO_DIR
 from training.data import open_store
-from training.versions import FEATURE_REPO_DIR
 
 
 def render(store: FeatureStore) -> str:

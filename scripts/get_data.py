@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
+from contract.paths import PROJECT_ROOT, RAW_DATA_PATH
 from training.raw_data import (
     SMS_ARCHIVE_URL,
     YOUTUBE_ARCHIVE_URL,
@@ -20,10 +21,9 @@ from training.raw_data import (
     read_raw_csv,
     write_raw_csv,
 )
-from training.versions import PROJECT_ROOT
 
 DEFAULT_SOURCE = PROJECT_ROOT.parent / "shared" / "data" / "sms_spam_dev.csv"
-DEFAULT_OUTPUT = PROJECT_ROOT / "raw_data" / "raw_dataset.csv"
+DEFAULT_OUTPUT = RAW_DATA_PATH
 
 
 def download(url: str, timeout: float) -> bytes:

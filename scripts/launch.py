@@ -12,11 +12,9 @@ import argparse
 import sys
 
 from api.common.settings import FeatureRepoSettings
+from contract.paths import RUN_DIR
 from ops import control
 from ops.topology import platform_services
-from training.versions import PROJECT_ROOT
-
-RUN_DIR = PROJECT_ROOT / ".run"
 
 
 def up() -> int:

@@ -8,8 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from contract.paths import FEATURE_REPO_DIR
 from training.data import open_store, read_online
-from training.versions import FEATURE_REPO_DIR
 
 VIEWS = ("sms_labels", "sms_features1", "sms_features2")
 

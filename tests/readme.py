@@ -5,7 +5,7 @@ A marker is explicit, so moving or adding prose never changes which commands a t
 
 import re
 
-from training.versions import PROJECT_ROOT
+from contract.paths import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
 _BLOCK = re.compile(r"^<!-- (?P<marker>[\w-]+) -->\n```bash\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from contract.paths import PROJECT_ROOT
 from ops.topology import APPS as TOPOLOGY_APPS
 from ops.topology import platform_services
 from tests.readme import marked_blocks
-from training.versions import PROJECT_ROOT
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

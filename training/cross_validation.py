@@ -16,28 +16,29 @@ import numpy as np
 import pandas as pd
 
 from training.evaluate import compute_metrics
-from training.features import v1_feature_matrix
-from training.models import make_estimator, single_row_latency
+from training.feature_sets import Encoder
+from training.models import single_row_latency
 from training.splits import grouped_train_test_split, repeated_grouped_folds, text_groups
-from training.tokenizer import SmsTokenizer
+from training.versions import ModelVersion, get_version
 
 METRIC_KEYS = ("precision_spam", "recall_spam", "f1_spam", "accuracy", "roc_auc", "brier")
 FoldScores = dict[str, list[float]]
 OOF_KEY = "first_repeat_oof_spam_proba"
 
 
+FoldInputs = tuple[np.ndarray, np.ndarray, Encoder]
+
+
 def fold_inputs(
-    version: str,
+    version: ModelVersion,
     texts: np.ndarray,
     train_idx: np.ndarray,
     test_idx: np.ndarray,
     tokenizer_params: Mapping[str, Any] | None = None,
-) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """Model inputs of one fold: v1 features, or token ids from a tokenizer fitted on the train fold only."""
-    if version == "v1":
-        return v1_feature_matrix(texts[train_idx]), v1_feature_matrix(texts[test_idx]), None
-    tokenizer = SmsTokenizer(**(tokenizer_params or {})).fit(list(texts[train_idx]))
-    return tokenizer.transform(texts[train_idx]), tokenizer.transform(texts[test_idx]), tokenizer.n_ids_
+) -> FoldInputs:
+    """Model inputs of one fold and the encoder behind them, fitted on the train fold only."""
+    encoder = version.feature_set.fit(list(texts[train_idx]), tokenizer_params)
+    return encoder.texts_to_matrix(texts[train_idx]), encoder.texts_to_matrix(texts[test_idx]), encoder
 
 
 def cross_validate_versions(
@@ -64,14 +65,15 @@ def cross_validate_versions(
     for version in versions:
         scores[version][OOF_KEY] = [float("nan")] * len(y)
     for repeat, train_idx, test_idx in folds:
-        # v2 and v3 share the tokenizer of a fold, as they share it in production.
-        cache: dict[bool, tuple[np.ndarray, np.ndarray, int | None]] = {}
+        # Versions on one feature set share its encoder of a fold, as they share it in production.
+        cache: dict[str, FoldInputs] = {}
         for version in versions:
-            key = version == "v1"
+            declared = get_version(version)
+            key = declared.feature_set.contract.name
             if key not in cache:
-                cache[key] = fold_inputs(version, text_array, train_idx, test_idx, tokenizer_params)
-            X_train, X_test, n_ids = cache[key]
-            model = make_estimator(version, n_ids=n_ids, random_state=random_state).fit(X_train, y[train_idx])
+                cache[key] = fold_inputs(declared, text_array, train_idx, test_idx, tokenizer_params)
+            X_train, X_test, encoder = cache[key]
+            model = declared.make_estimator(encoder, random_state).fit(X_train, y[train_idx])
             spam_proba = model.predict_proba(X_test)[:, 1]
             metrics = compute_metrics(y[test_idx], spam_proba)
             if repeat == 0:
@@ -118,8 +120,9 @@ def version_latency(
     """Single-row predict_proba latency of `version` fitted on a grouped 80% split, timed on the rest."""
     frame = pd.DataFrame({"text": list(texts), "label": np.asarray(labels, dtype=np.int64)})
     train, test = grouped_train_test_split(frame, random_state=random_state)
-    X_train, X_test, n_ids = fold_inputs(
-        version, frame["text"].to_numpy(dtype=object), train.index.to_numpy(), test.index.to_numpy()
+    declared = get_version(version)
+    X_train, X_test, encoder = fold_inputs(
+        declared, frame["text"].to_numpy(dtype=object), train.index.to_numpy(), test.index.to_numpy()
     )
-    model = make_estimator(version, n_ids=n_ids, random_state=random_state).fit(X_train, train["label"])
+    model = declared.make_estimator(encoder, random_state).fit(X_train, train["label"])
     return single_row_latency(model, X_test, n_calls=n_calls)

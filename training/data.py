@@ -7,54 +7,38 @@ import numpy as np
 import pandas as pd
 from feast import FeatureStore
 
-from training.features import V1_FEATURE_NAMES
-from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
-from training.versions import ENTITY_KEY, LABEL_FIELD, VersionSpec
+from contract.feature_store import ENTITY_KEY, LABEL_FIELD, TIMESTAMP_FIELD
+from training.versions import ModelVersion
 
 
-def entity_frame(sms_ids: pd.Series, spec: VersionSpec) -> pd.DataFrame:
+def entity_frame(sms_ids: pd.Series, version: ModelVersion) -> pd.DataFrame:
     """Every id asked for at the version's time freeze: Feast returns the latest row at or before it."""
-    return pd.DataFrame({ENTITY_KEY: sms_ids.to_numpy(), TIMESTAMP_FIELD: pd.Timestamp(spec.time_freeze)})
+    return pd.DataFrame({ENTITY_KEY: sms_ids.to_numpy(), TIMESTAMP_FIELD: pd.Timestamp(version.time_freeze)})
 
 
-def feature_columns(version: str) -> list[str]:
-    """Declared feature order; Feast's column order is not stable, so models only see this order."""
-    return list(V1_FEATURE_NAMES) if version == "v1" else [V2_FIELD]
-
-
-def load_training_frame(store: FeatureStore, spec: VersionSpec, raw: pd.DataFrame) -> pd.DataFrame:
+def load_training_frame(store: FeatureStore, version: ModelVersion, raw: pd.DataFrame) -> pd.DataFrame:
     """Labels and features of the raw ids at the time freeze, with the text, in the raw file's order.
 
-    Rows without a label or features at the freeze are dropped: they did not exist yet.
+    Rows without a label or features at the freeze are dropped: they did not exist yet. Columns come
+    in declared order, because Feast's is not stable.
     """
-    service = store.get_feature_service(spec.training_feature_service)
-    historical = store.get_historical_features(entity_df=entity_frame(raw["sms_id"], spec), features=service)
-    frame = historical.to_df()
-    columns = [ENTITY_KEY, LABEL_FIELD, *feature_columns(spec.version)]
-    frame = frame[columns].dropna(subset=[LABEL_FIELD, *feature_columns(spec.version)])
-    merged = raw[["sms_id", "text"]].merge(frame, on=ENTITY_KEY, how="inner", validate="one_to_one")
+    contract = version.feature_set.contract
+    service = store.get_feature_service(contract.training_service)
+    historical = store.get_historical_features(entity_df=entity_frame(raw[ENTITY_KEY], version), features=service)
+    fields = list(contract.fields)
+    frame = historical.to_df()[[ENTITY_KEY, LABEL_FIELD, *fields]].dropna(subset=[LABEL_FIELD, *fields])
+    merged = raw[[ENTITY_KEY, "text"]].merge(frame, on=ENTITY_KEY, how="inner", validate="one_to_one")
     merged[LABEL_FIELD] = merged[LABEL_FIELD].astype(np.int64)
     return merged.reset_index(drop=True)
 
 
-def feature_matrix(frame: pd.DataFrame, version: str) -> np.ndarray:
-    if version == "v1":
-        return frame[list(V1_FEATURE_NAMES)].to_numpy(dtype=np.float64)
-    return np.stack([np.asarray(row, dtype=np.int64) for row in frame[V2_FIELD]])
-
-
-def dataset_hash(frame: pd.DataFrame, version: str) -> str:
+def dataset_hash(frame: pd.DataFrame, version: ModelVersion) -> str:
     """sha256 of the ids, labels and features a model was trained and tested on."""
     digest = hashlib.sha256()
     digest.update(frame[ENTITY_KEY].str.cat(sep="\n").encode())
     digest.update(frame[LABEL_FIELD].to_numpy(dtype=np.int64).tobytes())
-    digest.update(np.ascontiguousarray(feature_matrix(frame, version)).tobytes())
+    digest.update(np.ascontiguousarray(version.feature_set.frame_to_matrix(frame)).tobytes())
     return digest.hexdigest()
-
-
-def ids_hash(sms_ids: pd.Series) -> str:
-    """sha256 of a set of ids, order-free: records which split a tokenizer was fitted on."""
-    return hashlib.sha256("\n".join(sorted(sms_ids)).encode()).hexdigest()
 
 
 def open_store(repo_path: Path, fs_yaml_file: Path | None = None) -> FeatureStore:

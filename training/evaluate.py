@@ -22,11 +22,10 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from contract.paths import MODELS_DIR
 from training.artifacts import load_artifact
-from training.features import V1FeatureExtractor
 from training.raw_data import RawDataError, read_raw_csv
-from training.tokenizer import SmsTokenizer
-from training.versions import MODELS_DIR, VERSIONS, get_spec, tokenizer_dir
+from training.versions import VERSIONS, ModelVersion, get_version
 
 
 def compute_metrics(y_true: np.ndarray, spam_proba: np.ndarray, threshold: float = 0.5) -> dict[str, float | int]:
@@ -42,17 +41,16 @@ def compute_metrics(y_true: np.ndarray, spam_proba: np.ndarray, threshold: float
     return {"n": len(y_true), **{key: round(float(value), 6) for key, value in metrics.items()}}
 
 
-def texts_to_matrix(version: str, texts: Sequence[str], models_dir: Path = MODELS_DIR) -> np.ndarray:
+def texts_to_matrix(version: ModelVersion, texts: Sequence[str], models_dir: Path = MODELS_DIR) -> np.ndarray:
     """Model input for raw texts, computed exactly as the offline sources and serving compute it."""
-    if version == "v1":
-        return V1FeatureExtractor().transform(texts)
-    return SmsTokenizer.load(tokenizer_dir(models_dir)).transform(texts)
+    return version.feature_set.load(models_dir).texts_to_matrix(texts)
 
 
-def evaluate_csv(version: str, data: Path, models_dir: Path = MODELS_DIR) -> dict[str, float | int]:
+def evaluate_csv(version: str | ModelVersion, data: Path, models_dir: Path = MODELS_DIR) -> dict[str, float | int]:
+    declared = get_version(version)
     raw = read_raw_csv(data)
-    artifact = load_artifact(get_spec(version).model_dir(models_dir))
-    proba = artifact.estimator.predict_proba(texts_to_matrix(version, raw["text"].tolist(), models_dir))[:, 1]
+    artifact = load_artifact(declared.model_dir(models_dir))
+    proba = artifact.estimator.predict_proba(texts_to_matrix(declared, raw["text"].tolist(), models_dir))[:, 1]
     return compute_metrics((raw["label"] == "spam").to_numpy(dtype=np.int64), proba)
 
 

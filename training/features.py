@@ -24,20 +24,8 @@ import sys
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
-V1_FEATURE_DESCRIPTIONS: dict[str, str] = {
-    "cap_r": "Share of letters that are capitals (0 when the text has no letters).",
-    "nal_r": "Share of non-space characters that are not letters (digits, punctuation, symbols).",
-    "len_log": "Natural log of one plus the number of characters in the cleaned text.",
-    "url_n": "Number of web links (http(s)://, www. or a bare domain such as example.com).",
-    "phone_n": "Number of runs of five or more digits, i.e. phone numbers and short codes.",
-    "money_n": "Number of currency signs and money words (£, $, €, cash, pounds, price).",
-    "offer_kw_n": "Number of prize-style words (free, win, claim, prize, award, urgent, guaranteed...).",
-    "cta_kw_n": "Number of SMS call-to-action words (call, txt, text, reply, send, stop, please...).",
-    "promo_kw_n": "Number of self-promotion words and pairs (check out, subscribe, my channel, video, follow...).",
-}
-V1_FEATURE_NAMES: tuple[str, ...] = tuple(V1_FEATURE_DESCRIPTIONS)
+from contract.feature_store import V1_FEATURE_NAMES
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>]{0,300}>")  # a real tag, not "<3" or "<#>"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -150,26 +138,6 @@ def v1_feature_matrix(texts: Iterable[str]) -> np.ndarray:
     """Stack v1 features of many texts into a float64 array of shape (n, 9)."""
     rows = [v1_features(text) for text in texts]
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(V1_FEATURE_NAMES))
-
-
-class V1FeatureExtractor(BaseEstimator, TransformerMixin):
-    """Stateless scikit-learn transformer: texts → (n, 9) float64 v1 features."""
-
-    def fit(self, texts: Sequence[str], y: object = None) -> "V1FeatureExtractor":
-        self.n_features_out_ = len(V1_FEATURE_NAMES)
-        return self
-
-    def transform(self, texts: Sequence[str]) -> np.ndarray:
-        return v1_feature_matrix(texts)
-
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray(V1_FEATURE_NAMES, dtype=object)
-
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False  # stateless: transform works without fit
-        tags.input_tags.string = True
-        return tags
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Unfitted estimators per model version, and the token-id transformers v2 and v3 are built from.
+"""The estimators model versions are built from (training.versions declares which), and the token-id transformers.
 
 v1 takes the (n, 9) float v1 features; v2 and v3 take the (n, 30) int64 token ids of
 `training.tokenizer.SmsTokenizer`. Every estimator has `predict_proba` with `classes_ == [0, 1]`
@@ -18,18 +18,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 PAD_ID = 0  # same as SmsTokenizer.PAD_ID; repeated so a model artifact does not import the tokenizer
 OOV_ID = 1
-
-MODEL_DESCRIPTIONS: dict[str, str] = {
-    "v1": "Histogram gradient boosting (100 trees, 15 leaves) over the 9 v1 text features.",
-    "v2": "Logistic regression over sublinear tf-idf of the bag of token ids.",
-    "v3": "Mean of a Platt-calibrated linear SVM and a logistic regression over tf-idf of token-id unigrams, "
-    "bigrams and position indicators.",
-}
 
 
 def _as_id_matrix(X: object, n_ids: int) -> np.ndarray:
@@ -386,44 +378,6 @@ class _PackedTrees:
         model.leaf_path_ = np.asarray([[split for split, _ in path] for path in padded], dtype=np.int64)
         model.leaf_direction_ = np.asarray([[left for _, left in path] for path in padded], dtype=bool)
         model.leaf_value_ = np.asarray(self.values, dtype=np.float64)
-
-
-def _v1_estimator(random_state: int) -> PackedGradientBoosting:
-    return PackedGradientBoosting(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=15, random_state=random_state
-    )
-
-
-def _v2_estimator(n_ids: int, random_state: int) -> Pipeline:
-    return make_pipeline(
-        TokenIdCounts(n_ids=n_ids),
-        IdfWeighting(),
-        LeanLinearClassifier(loss="log", C=10.0, random_state=random_state),
-    )
-
-
-def _v3_estimator(n_ids: int, random_state: int) -> Pipeline:
-    return make_pipeline(
-        TokenIdNgrams(n_ids=n_ids, min_df=2),
-        IdfWeighting(),
-        MeanProbabilityClassifier([
-            LeanLinearClassifier(loss="hinge", C=1.0, random_state=random_state),
-            LeanLinearClassifier(loss="log", C=10.0, random_state=random_state),
-        ]),
-    )  # fmt: skip
-
-
-def make_estimator(version: str, *, n_ids: int | None = None, random_state: int = 42) -> BaseEstimator:
-    """An unfitted estimator for `version`; v2 and v3 need the tokenizer's `n_ids_`."""
-    if version == "v1":
-        return _v1_estimator(random_state)
-    if version not in {"v2", "v3"}:
-        raise ValueError(f"unknown model version {version!r}; known: v1, v2, v3")
-    if n_ids is None or n_ids < 2:
-        raise ValueError(f"{version} needs n_ids, the fitted tokenizer's n_ids_ (>= 2)")
-    if version == "v2":
-        return _v2_estimator(n_ids, random_state)
-    return _v3_estimator(n_ids, random_state)
 
 
 def single_row_latency(estimator: BaseEstimator, X: np.ndarray, *, n_calls: int = 1000) -> dict[str, float]:

@@ -1,9 +1,10 @@
 """Offline sources for Feast: the v1, label and v2 Parquet data, built from the raw CSV.
 
-Timestamps are UTC at microsecond precision, because DuckDB and Spark reject nanoseconds. Rows of v1
-and labels carry a 2019 date and v2 rows a 2020 date, so retrieval at a time freeze is meaningful.
-v2 lives in a directory of part files: Feast's FileSource reads every part, and the real-time path
-appends new parts instead of rewriting one file (see docs/architecture.md).
+Names, paths and the Arrow schema are the contract's (contract.feature_store). Timestamps are UTC at
+microsecond precision, because DuckDB and Spark reject nanoseconds. Rows of v1 and labels carry a
+2019 date and v2 rows a 2020 date, so retrieval at a time freeze is meaningful. v2 lives in a
+directory of part files: Feast's FileSource reads every part, and the real-time path appends new
+parts instead of rewriting one file (see docs/architecture.md).
 """
 
 from datetime import UTC, datetime
@@ -14,19 +15,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from training.features import V1_FEATURE_NAMES, v1_features
+from contract.feature_store import (
+    ENTITY_KEY,
+    FEATURES1,
+    FEATURES2,
+    LABEL_FIELD,
+    LABELS_SOURCE_PATH,
+    TIMESTAMP_FIELD,
+    TIMESTAMP_TYPE,
+    V2_FIELD,
+    V2_SCHEMA,
+)
+from training.features import v1_feature_matrix
 from training.tokenizer import SmsTokenizer
-from training.versions import ENTITY_KEY, LABEL_FIELD
 
-TIMESTAMP_FIELD = "event_timestamp"
-V1_SOURCE_PATH = "data/sms_features1.parquet"
-LABELS_SOURCE_PATH = "data/sms_labels.parquet"
-V2_SOURCE_PATH = "data/sms_features2"
-V2_FIELD = "features"
 V1_TIMESTAMP = datetime(2019, 6, 1, tzinfo=UTC)
 V2_TIMESTAMP = datetime(2020, 6, 1, tzinfo=UTC)
-TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
-V2_SCHEMA = pa.schema([(ENTITY_KEY, pa.string()), (TIMESTAMP_FIELD, TIMESTAMP_TYPE), (V2_FIELD, pa.list_(pa.int64()))])
 
 
 def _with_keys(raw: pd.DataFrame, timestamp: datetime) -> pd.DataFrame:
@@ -35,8 +39,8 @@ def _with_keys(raw: pd.DataFrame, timestamp: datetime) -> pd.DataFrame:
 
 def v1_frame(raw: pd.DataFrame, timestamp: datetime = V1_TIMESTAMP) -> pd.DataFrame:
     frame = _with_keys(raw, timestamp)
-    values = np.array([v1_features(text) for text in raw["text"]], dtype=np.float64).reshape(-1, 9)
-    for index, name in enumerate(V1_FEATURE_NAMES):
+    values = v1_feature_matrix(raw["text"])
+    for index, name in enumerate(FEATURES1.fields):
         frame[name] = values[:, index]
     return frame
 
@@ -70,4 +74,15 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def v2_initial_part(repo_dir: Path) -> Path:
-    return repo_dir / V2_SOURCE_PATH / "part-000000-initial.parquet"
+    return repo_dir / FEATURES2.source_path / "part-000000-initial.parquet"
+
+
+def write_v1_and_labels(raw: pd.DataFrame, repo_dir: Path) -> None:
+    write_parquet(v1_frame(raw), repo_dir / FEATURES1.source_path)
+    write_parquet(labels_frame(raw), repo_dir / LABELS_SOURCE_PATH)
+
+
+def write_offline_sources(raw: pd.DataFrame, repo_dir: Path, tokenizer: SmsTokenizer) -> None:
+    """Every offline source of the repository at `repo_dir`, from the raw messages."""
+    write_v1_and_labels(raw, repo_dir)
+    write_parquet(v2_frame(raw, tokenizer), v2_initial_part(repo_dir))

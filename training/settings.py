@@ -1,25 +1,20 @@
 """Where training reads and writes; notebooks and scripts take these from the environment (SPAMOPS_*)."""
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from training.versions import FEATURE_REPO_DIR, MODELS_DIR, PROJECT_ROOT
-
-# Every settings class reads this file (relative to the working directory) under the environment.
-# SPAMOPS_ENV_FILE names another one, and an empty value none: the test suite sets that, so that a
-# developer's .env (which `make up` writes) cannot change what the tests run against.
-ENV_FILE = os.environ.get("SPAMOPS_ENV_FILE", ".env") or None
+from contract.paths import ENV_FILE, FEATURE_REPO_DIR, MODELS_DIR, RAW_DATA_PATH
 
 
 class TrainingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SPAMOPS_", env_file=ENV_FILE, extra="ignore")
+    # `SPAMOPS_MODELS_DIR=` (blank) means unset, not the working directory.
+    model_config = SettingsConfigDict(env_prefix="SPAMOPS_", env_file=ENV_FILE, extra="ignore", env_ignore_empty=True)
 
     feature_repo: Path = FEATURE_REPO_DIR
     models_dir: Path = MODELS_DIR
-    raw_data: Path = PROJECT_ROOT / "raw_data" / "raw_dataset.csv"
+    raw_data: Path = RAW_DATA_PATH
     notebook_timeout_seconds: int = 900
 
 

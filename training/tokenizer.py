@@ -39,15 +39,15 @@ reading it with today's tokenization would silently change every feature vector.
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
+from contract.feature_store import V2_LENGTH
 from training.features import clean_text
-from training.versions import V2_LENGTH
 
 TOKENIZER_FILE = "tokenizer.json"
 FORMAT_NAME = "spamops-sms-tokenizer"
@@ -189,8 +189,3 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         tokenizer = cls(**document["params"])
         tokenizer.vocabulary_ = {word: index + 2 for index, word in enumerate(document["vocabulary"])}
         return tokenizer
-
-
-def fit_tokenizer(texts: Sequence[str]) -> SmsTokenizer:
-    """Fit a tokenizer with the chosen defaults on `texts` (pass the training split only)."""
-    return SmsTokenizer().fit(texts)

@@ -1,10 +1,10 @@
 """Train one model version from Feast's offline store and save it as a versioned artifact.
 
-The split is seeded and grouped by duplicate text. Models v2 and v3 use the tokenizer fitted on the
-same training split (`fit_tokenizer_on_split`); training checks that the split ids match.
+Everything version-specific comes from its declaration (training.versions). The split is seeded and
+grouped by duplicate text. A feature set with fitted state (the v2 tokenizer) is fitted on the same
+training split first (`fit_tokenizer_on_split`); training checks that the split ids match.
 """
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,24 +13,18 @@ import numpy as np
 import pandas as pd
 import sklearn
 
+from contract.feature_store import LABEL_FIELD, LABEL_LEGEND
+from contract.paths import MODELS_DIR
 from training.artifacts import save_artifact
-from training.data import (
-    dataset_hash,
-    feature_columns,
-    feature_matrix,
-    ids_hash,
-    load_training_frame,
-    open_store,
-)
+from training.data import dataset_hash, load_training_frame, open_store
 from training.evaluate import compute_metrics
-from training.models import MODEL_DESCRIPTIONS, make_estimator
+from training.feature_sets import TOKEN_IDS, ids_hash
 from training.splits import grouped_train_test_split
-from training.tokenizer import SmsTokenizer, fit_tokenizer
-from training.versions import LABEL_FIELD, LABEL_LEGEND, MODELS_DIR, get_spec, tokenizer_dir
+from training.tokenizer import SmsTokenizer
+from training.versions import ModelVersion, get_version
 
 RANDOM_STATE = 42
 TEST_SIZE = 0.2
-SPLIT_FILE = "split.json"
 
 
 def split_frame(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -45,32 +39,22 @@ def split_frame(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> tuple[
 def fit_tokenizer_on_split(raw: pd.DataFrame, models_dir: Path = MODELS_DIR) -> SmsTokenizer:
     """Fit the v2 tokenizer on the training split only, and record which ids that split held."""
     train, _ = split_frame(raw)
-    tokenizer = fit_tokenizer(train["text"].tolist())
-    directory = tokenizer_dir(models_dir)
-    tokenizer.save(directory)
-    split = {"train_ids_sha256": ids_hash(train["sms_id"]), "n_train": len(train), "random_state": RANDOM_STATE}
-    (directory / SPLIT_FILE).write_text(json.dumps(split, indent=2) + "\n")
-    return tokenizer
+    encoder = TOKEN_IDS.fit(train["text"].tolist())
+    TOKEN_IDS.save(encoder, models_dir, train["sms_id"])
+    return encoder.tokenizer
 
 
-def _load_tokenizer_for(train_ids: pd.Series, models_dir: Path) -> SmsTokenizer:
-    directory = tokenizer_dir(models_dir)
-    recorded = json.loads((directory / SPLIT_FILE).read_text())["train_ids_sha256"]
-    if recorded != ids_hash(train_ids):
-        raise RuntimeError(f"the tokenizer in {directory} was fitted on another split; refit it first")
-    return SmsTokenizer.load(directory)
-
-
-def _metadata(version: str, frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
-    spec = get_spec(version)
+def _metadata(version: ModelVersion, frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
+    contract = version.feature_set.contract
     return {
-        "version": version,
-        "model": MODEL_DESCRIPTIONS[version],
-        "feature_view": spec.feature_view,
-        "feature_service": spec.training_feature_service,
-        "online_feature_service": spec.online_feature_service,
-        "feature_names": feature_columns(version),
-        "time_freeze": spec.time_freeze.isoformat(),
+        "version": version.name,
+        "model": version.description,
+        "feature_set": contract.name,
+        "feature_view": contract.view,
+        "feature_service": contract.training_service,
+        "online_feature_service": contract.online_service,
+        "feature_names": list(contract.fields),
+        "time_freeze": version.time_freeze.isoformat(),
         "label_legend": {str(key): value for key, value in LABEL_LEGEND.items()},
         "dataset_sha256": dataset_hash(frame, version),
         "train_ids_sha256": ids_hash(train["sms_id"]),
@@ -82,21 +66,24 @@ def _metadata(version: str, frame: pd.DataFrame, train: pd.DataFrame, test: pd.D
     }
 
 
-def train_version(version: str, *, repo_path: Path, raw: pd.DataFrame, models_dir: Path = MODELS_DIR) -> dict[str, Any]:
-    """Retrieve, split, fit, evaluate and save one version; return its metadata."""
-    spec = get_spec(version)
-    print(f"[{version}] reading {spec.training_feature_service} at {spec.time_freeze:%Y-%m-%d} from Feast")
-    frame = load_training_frame(open_store(repo_path), spec, raw)
+def train_version(
+    version: str | ModelVersion, *, repo_path: Path, raw: pd.DataFrame, models_dir: Path = MODELS_DIR
+) -> dict[str, Any]:
+    """Retrieve, split, fit, evaluate and save one version (a name or a declaration); return its metadata."""
+    declared = get_version(version)
+    name, features = declared.name, declared.feature_set
+    print(f"[{name}] reading {features.contract.training_service} at {declared.time_freeze:%Y-%m-%d} from Feast")
+    frame = load_training_frame(open_store(repo_path), declared, raw)
     train, test = split_frame(frame)
-    n_ids = _load_tokenizer_for(train["sms_id"], models_dir).n_ids_ if version != "v1" else None
-    print(f"[{version}] fitting on {len(train)} rows, testing on {len(test)}")
-    estimator = make_estimator(version, n_ids=n_ids, random_state=RANDOM_STATE)
-    estimator.fit(feature_matrix(train, version), train[LABEL_FIELD].to_numpy())
-    metadata = _metadata(version, frame, train, test)
-    for name, part in (("train_metrics", train), ("test_metrics", test)):
-        proba = estimator.predict_proba(feature_matrix(part, version))[:, 1]
-        metadata[name] = compute_metrics(part[LABEL_FIELD].to_numpy(dtype=np.int64), proba)
-    written = save_artifact(estimator, metadata, spec.model_dir(models_dir))
+    encoder = features.load(models_dir, train_ids=train["sms_id"])
+    print(f"[{name}] fitting on {len(train)} rows, testing on {len(test)}")
+    estimator = declared.make_estimator(encoder, RANDOM_STATE)
+    estimator.fit(features.frame_to_matrix(train), train[LABEL_FIELD].to_numpy())
+    metadata = _metadata(declared, frame, train, test)
+    for key, part in (("train_metrics", train), ("test_metrics", test)):
+        proba = estimator.predict_proba(features.frame_to_matrix(part))[:, 1]
+        metadata[key] = compute_metrics(part[LABEL_FIELD].to_numpy(dtype=np.int64), proba)
+    written = save_artifact(estimator, metadata, declared.model_dir(models_dir))
     f1 = metadata["test_metrics"]["f1_spam"]
-    print(f"[{version}] test F1 (spam) {f1:.4f}; saved to {spec.model_dir(models_dir)}")
+    print(f"[{name}] test F1 (spam) {f1:.4f}; saved to {declared.model_dir(models_dir)}")
     return written

@@ -35,8 +35,3 @@ def add_cors(app: FastAPI, origins: Sequence[str]) -> None:
         allow_credentials=False,
         max_age=PREFLIGHT_MAX_AGE_SECONDS,
     )
-
-
-def has_cors(app: FastAPI) -> bool:
-    """True when CORS middleware is already installed (lets wrappers avoid adding it twice)."""
-    return any(middleware.cls is CORSMiddleware for middleware in app.user_middleware)

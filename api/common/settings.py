@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, SecretStr, StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from training.settings import ENV_FILE
-from training.versions import FEATURE_REPO_DIR
+from contract.paths import ENV_FILE, FEATURE_REPO_DIR, RUN_DIR
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RUN_DIR = PROJECT_ROOT / ".run"
+# `VAR=` in `.env` means "not set" (env_ignore_empty): a blank optional path would otherwise become ".".
+_SETTINGS_CONFIG = SettingsConfigDict(
+    env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+)
 # The web client's origins (api/web serves the inbox page on :8080), which calls the APIs directly.
 DEFAULT_CORS_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
@@ -30,11 +31,6 @@ def split_csv(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [str(item).strip() for item in value if str(item).strip()]
     return value
-
-
-def blank_to_none(value: Any) -> Any:
-    """`VAR=` in `.env` means "not set" for optional values (a blank path would otherwise become ".")."""
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def parse_origins(value: object) -> object:
@@ -56,7 +52,7 @@ def parse_origins(value: object) -> object:
 class BaseServiceSettings(BaseSettings):
     """Environment (and `.env`) driven; field names map to upper-case variables, e.g. LOGS_FRACTION."""
 
-    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
+    model_config = _SETTINGS_CONFIG
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # Share of requests that get a detailed access-log line; errors are always logged.
@@ -87,11 +83,6 @@ class BaseServiceSettings(BaseSettings):
     def _upper_log_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("cassandra_secure_bundle_path", "cassandra_username", "cassandra_password", mode="before")
-    @classmethod
-    def _blank_cassandra_is_unset(cls, value: Any) -> Any:
-        return blank_to_none(value)
-
     @field_validator("cassandra_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -115,16 +106,11 @@ class BaseServiceSettings(BaseSettings):
 class FeatureRepoSettings(BaseSettings):
     """Where the Feast repository is, and which of its configs to use (the Cassandra one in production)."""
 
-    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
+    model_config = _SETTINGS_CONFIG
 
     feature_repo_path: Path = FEATURE_REPO_DIR
     # e.g. FEAST_FS_YAML_FILE=feature_store.cassandra.yaml (relative to feature_repo_path) for Cassandra.
     feast_fs_yaml_file: Path | None = None
-
-    @field_validator("feast_fs_yaml_file", mode="before")
-    @classmethod
-    def _blank_yaml_is_unset(cls, value: Any) -> Any:
-        return blank_to_none(value)
 
     @property
     def feast_yaml_path(self) -> Path | None:

@@ -7,13 +7,14 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from api.common.settings import BaseServiceSettings, ServiceUrl, split_csv
+from contract.feature_store import ONLINE_SERVICES
 
 
 class FeatureProxySettings(BaseServiceSettings):
     feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
     # PROXY_ALLOWED_FEATURE_SERVICES="sms_features_1, sms_features_2": exact names, nothing else is served.
     proxy_allowed_feature_services: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["sms_features_1", "sms_features_2"]
+        default_factory=lambda: list(ONLINE_SERVICES)
     )
     # Total budget per upstream call; kept short because the page falls back to architecture I.
     proxy_timeout_seconds: float = Field(default=2.0, gt=0, le=60)

@@ -19,11 +19,11 @@ from api.common.auth import API_KEY_HEADER
 from api.common.errors import UpstreamError
 from api.common.http import HttpResponse, send_with_retries
 from api.inbox.settings import InboxSettings
-from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
-from training.versions import ENTITY_KEY, V2_LENGTH
+from contract.feature_store import ENTITY_KEY, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD, V2_LENGTH
+from contract.routes import BATCH_SUFFIX, TEXT_TO_FEATURES, model_path
 
-PUSH_SOURCE = "smss2_push"
-FEATURES_BATCH_PATH = "/model/v2/text_to_features_batch"
+# Model v2 serves the token-id features (features2) that smss2_push feeds.
+FEATURES_BATCH_PATH = model_path("v2", TEXT_TO_FEATURES + BATCH_SUFFIX)
 
 
 class RejectedByUpstream(UpstreamError):

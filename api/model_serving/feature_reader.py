@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from training.versions import ENTITY_KEY
+from contract.feature_store import ENTITY_KEY
 
 READY_PROBE_ID = "__spamops_ready_probe__"
 

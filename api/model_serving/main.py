@@ -48,7 +48,9 @@ def create_app(
         loaded = (
             list(models)
             if models is not None
-            else await run_in_threadpool(load_models, settings.spam_model_versions, settings.models_dir)
+            else await run_in_threadpool(
+                load_models, settings.spam_model_versions, settings.models_dir, settings.spam_model_plugins
+            )
         )
         app.state.stores = make_stores(settings) if own_stores else stores
         app.state.feature_reader = (

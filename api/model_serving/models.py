@@ -1,19 +1,19 @@
 """Servable models: pure objects (no I/O after load) behind the `SpamModel` Protocol.
 
-Adding a version = one class here (or reuse one) + one line in `registry.MODEL_REGISTRY`.
+Built-in versions are all one class, `DeclaredModel`, built from a `training.versions.ModelVersion`;
+plugins (registry.py) are any class that satisfies the Protocol.
 """
 
-import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
-
-import numpy as np
+from typing import Any, Protocol, runtime_checkable
 
 from api.common.errors import InvalidFeatures
-from training.artifacts import load_artifact
-from training.versions import LABEL_LEGEND, V2_LENGTH, get_spec, tokenizer_dir
+from contract.feature_store import LABEL_LEGEND
+from training.artifacts import ModelArtifact, load_artifact
+from training.feature_sets import Encoder, InvalidFeatureVector, WrongLength
+from training.versions import ModelVersion
 
 _native = threading.local()
 
@@ -40,8 +40,7 @@ Prediction = dict[str, float]  # {"ham": p, "spam": p}
 @runtime_checkable
 class SpamModel(Protocol):
     version: str
-    feature_service: str  # online feature service (e.g. sms_features_1)
-    feature_view: str
+    feature_view: str  # the view sms_to_prediction reads online
     feature_names: tuple[str, ...]  # fields of `feature_view`, in declared order
     artifact_sha256: str
 
@@ -55,150 +54,59 @@ class SpamModel(Protocol):
         """Order a row read from `feature_view` (Feast's order is unstable) into a vector."""
         ...
 
-    def features_to_prediction(self, features: Features) -> Prediction: ...
-
     def features_to_predictions(self, rows: Sequence[Features]) -> list[Prediction]:
-        """Many rows in one predict_proba call."""
+        """Many rows in one predict call, each as {"ham": p, "spam": p}."""
         ...
 
 
-def _kind(value: Any) -> str:
-    # JSON names for Python types, so messages read naturally to API clients.
-    if value is None:
-        return "null"
-    return {bool: "boolean", str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+def load_checked_artifact(name: str, directory: Path) -> ModelArtifact:
+    """The artifact in `directory` (hash-checked by load_artifact), refusing one trained as another version."""
+    artifact = load_artifact(directory)
+    recorded = artifact.metadata.get("version", name)
+    if recorded != name:
+        raise ValueError(f"{directory} holds model {recorded}, not {name}")
+    return artifact
 
 
-class SklearnSpamModel:
-    """Shared plumbing: artifact metadata, and predict_proba mapped to label names."""
+class DeclaredModel:
+    """A declared version: its feature set's encoder, and predict_proba mapped to label names."""
 
-    version: str
-    n_features: ClassVar[int]
-    dtype: ClassVar[type]
-
-    def __init__(self, version: str, estimator: Any, *, artifact_sha256: str) -> None:
-        spec = get_spec(version)
-        self.version = version
-        self.feature_service = spec.online_feature_service
-        self.feature_view = spec.feature_view
+    def __init__(self, declaration: ModelVersion, estimator: Any, encoder: Encoder, *, artifact_sha256: str) -> None:
+        self.declaration = declaration
+        self.version = declaration.name
+        self.feature_view = declaration.feature_set.contract.view
+        self.feature_names = declaration.feature_set.contract.fields
         self.artifact_sha256 = artifact_sha256
         self.estimator = estimator
-        n_in = getattr(estimator, "n_features_in_", self.n_features)
-        if n_in != self.n_features:
-            raise ValueError(f"model {version} expects {n_in} inputs, but serving sends {self.n_features}")
-        classes = [int(c) for c in estimator.classes_]
+        self.encoder = encoder
+        width = declaration.feature_set.length
+        n_in = getattr(estimator, "n_features_in_", width)
+        if n_in != width:
+            raise ValueError(f"model {self.version} expects {n_in} inputs, but serving sends {width}")
         # Column order of predict_proba follows classes_; map it once to label names.
-        self._labels = [LABEL_LEGEND[c] for c in classes]
+        self._labels = [LABEL_LEGEND[int(c)] for c in estimator.classes_]
 
     @classmethod
-    def load_estimator(cls, version: str, models_dir: Path) -> tuple[Any, str]:
-        artifact = load_artifact(get_spec(version).model_dir(models_dir))  # raises on a hash mismatch
-        recorded = artifact.metadata.get("version", version)
-        if recorded != version:
-            raise ValueError(f"{get_spec(version).model_dir(models_dir)} holds model {recorded}, not {version}")
-        return artifact.estimator, artifact.sha256
+    def load(cls, declaration: ModelVersion, models_dir: Path) -> "DeclaredModel":
+        artifact = load_checked_artifact(declaration.name, declaration.model_dir(models_dir))
+        encoder = declaration.feature_set.load(models_dir)
+        return cls(declaration, artifact.estimator, encoder, artifact_sha256=artifact.sha256)
 
-    def features_to_prediction(self, features: Features) -> Prediction:
-        return self.features_to_predictions([features])[0]
+    def text_to_features(self, text: str) -> Features:
+        return self.encoder.text_to_features(text)
+
+    def validate_features(self, features: Sequence[Any]) -> Features:
+        try:
+            return self.encoder.validate(features)
+        except WrongLength as exc:
+            raise InvalidFeatures(f"model {self.version} expects {exc.expected} {exc.noun}, got {exc.got}") from None
+        except InvalidFeatureVector as exc:
+            raise InvalidFeatures(str(exc)) from None
+
+    def features_from_online(self, values: dict[str, Any]) -> Features:
+        return self.validate_features(self.declaration.feature_set.online_vector(values))
 
     def features_to_predictions(self, rows: Sequence[Features]) -> list[Prediction]:
         _single_threaded_native_code()
-        matrix = np.asarray(rows, dtype=self.dtype).reshape(len(rows), self.n_features)
-        proba = self.estimator.predict_proba(matrix)
+        proba = self.estimator.predict_proba(self.declaration.feature_set.rows_to_matrix(rows))
         return [dict(zip(self._labels, map(float, row), strict=True)) for row in proba.tolist()]
-
-    def _check_length(self, features: Sequence[Any], noun: str) -> None:
-        if not isinstance(features, list | tuple):
-            raise InvalidFeatures(f"features must be an array, got {_kind(features)}")
-        if len(features) != self.n_features:
-            raise InvalidFeatures(f"model {self.version} expects {self.n_features} {noun}, got {len(features)}")
-
-
-class V1Model(SklearnSpamModel):
-    """9 named float features (training.features)."""
-
-    n_features = 9
-    dtype = np.float64
-
-    def __init__(self, version: str, estimator: Any, *, artifact_sha256: str) -> None:
-        from training.features import V1_FEATURE_NAMES, v1_features
-
-        self.feature_names = tuple(V1_FEATURE_NAMES)
-        self._v1_features = v1_features
-        super().__init__(version, estimator, artifact_sha256=artifact_sha256)
-
-    @classmethod
-    def load(cls, version: str, models_dir: Path) -> "V1Model":
-        estimator, sha = cls.load_estimator(version, models_dir)
-        return cls(version, estimator, artifact_sha256=sha)
-
-    def text_to_features(self, text: str) -> list[float]:
-        return self._v1_features(text)
-
-    def validate_features(self, features: Sequence[Any]) -> list[float]:
-        self._check_length(features, "features")
-        out: list[float] = []
-        for i, value in enumerate(features):
-            # bool is an int subclass: reject it explicitly rather than read True as 1.0.
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InvalidFeatures(f"features[{i}] must be a number, got {_kind(value)}")
-            number = float(value)
-            if not math.isfinite(number):
-                raise InvalidFeatures(f"features[{i}] must be finite, got {number}")
-            out.append(number)
-        return out
-
-    def features_from_online(self, values: dict[str, Any]) -> list[float]:
-        return self.validate_features([values[name] for name in self.feature_names])
-
-
-class TokenIdModel(SklearnSpamModel):
-    """V2_LENGTH token ids from the shared v2 tokenizer; ids must lie in [0, n_ids)."""
-
-    n_features = V2_LENGTH
-    dtype = np.int64
-    feature_names: tuple[str, ...] = ("features",)
-
-    def __init__(self, version: str, estimator: Any, *, artifact_sha256: str, tokenizer: Any) -> None:
-        self.tokenizer = tokenizer
-        self.n_ids = int(tokenizer.n_ids_)
-        super().__init__(version, estimator, artifact_sha256=artifact_sha256)
-
-    @classmethod
-    def load(cls, version: str, models_dir: Path) -> "TokenIdModel":
-        from training.tokenizer import SmsTokenizer
-
-        estimator, sha = cls.load_estimator(version, models_dir)
-        return cls(version, estimator, artifact_sha256=sha, tokenizer=SmsTokenizer.load(tokenizer_dir(models_dir)))
-
-    def text_to_features(self, text: str) -> list[int]:
-        return [int(i) for i in self.tokenizer.encode(text)]
-
-    def validate_features(self, features: Sequence[Any]) -> list[int]:
-        self._check_length(features, "token ids")
-        out: list[int] = []
-        for i, value in enumerate(features):
-            out.append(self._token_id(i, value))
-        return out
-
-    def _token_id(self, i: int, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidFeatures(f"features[{i}] must be an integer token id, got {_kind(value)}")
-        # 20.0 is accepted (JSON clients often send floats); 20.5, NaN and inf are not ids.
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-            raise InvalidFeatures(f"features[{i}] must be an integer token id, got {value}")
-        token = int(value)
-        if not 0 <= token < self.n_ids:
-            raise InvalidFeatures(f"features[{i}] must be a token id in [0, {self.n_ids}), got {token}")
-        return token
-
-    def features_from_online(self, values: dict[str, Any]) -> list[int]:
-        return self.validate_features(list(values["features"]))
-
-
-class V2Model(TokenIdModel):
-    """2020: a scikit-learn model over the token ids."""
-
-
-class V3Model(TokenIdModel):
-    """2021: a stronger scikit-learn model on the same token ids."""

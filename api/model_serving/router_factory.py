@@ -39,14 +39,15 @@ from api.model_serving.schemas import (
     TextInput,
     Top,
 )
-from api.model_serving.service import (
+from api.model_serving.service import CallRecorder
+from api.model_serving.settings import ModelServingSettings
+from contract.routes import (
     FEATURES_TO_PREDICTION,
+    MODEL_PREFIX,
     SMS_TO_PREDICTION,
     TEXT_TO_FEATURES,
     TEXT_TO_PREDICTION,
-    CallRecorder,
 )
-from api.model_serving.settings import ModelServingSettings
 
 RECENT_CALLS_HARD_MAX = 1000  # the query parameter's schema bound; settings may lower it
 
@@ -70,7 +71,7 @@ def _result(value: Prediction, from_cache: bool, echo: dict | None) -> Predictio
 
 
 def make_model_router(model: SpamModel, serving: Serving) -> APIRouter:
-    router = APIRouter(prefix=f"/model/{model.version}", tags=[f"model {model.version}"])
+    router = APIRouter(prefix=f"{MODEL_PREFIX}/{model.version}", tags=[f"model {model.version}"])
     settings, cache, reader = serving.settings, serving.cache, serving.reader
 
     def key(endpoint: str, input_json: str) -> service.CacheKey:

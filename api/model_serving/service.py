@@ -17,16 +17,14 @@ from api.model_serving.feature_reader import FeatureReader
 from api.model_serving.metrics import PREDICT_LATENCY, PREDICT_ROWS
 from api.model_serving.models import Features, Prediction, SpamModel
 
+# Endpoint names are part of cache keys and call-log entries; batch items share their single form's keys.
+from contract.routes import FEATURES_TO_PREDICTION
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Value = dict[str, Any]
 
-# Endpoint names: part of cache keys and call-log entries. Batch items share their single form's keys.
-TEXT_TO_FEATURES = "text_to_features"
-FEATURES_TO_PREDICTION = "features_to_prediction"
-TEXT_TO_PREDICTION = "text_to_prediction"
-SMS_TO_PREDICTION = "sms_to_prediction"
 
 
 @dataclass(slots=True)

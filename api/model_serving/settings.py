@@ -1,4 +1,8 @@
-"""Model-serving settings: one class, read from the environment and `.env`."""
+"""Model-serving settings: one class, read from the environment and `.env`.
+
+Version names are checked against the registry when the app starts (api.model_serving.registry), so
+reading settings loads no model code.
+"""
 
 from functools import lru_cache
 from pathlib import Path
@@ -8,8 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from api.common.settings import BaseServiceSettings, FeatureRepoSettings, split_csv
-from api.model_serving.registry import MODEL_REGISTRY, unknown_version_message
-from training.versions import MODELS_DIR
+from contract.paths import MODELS_DIR
 
 MAX_TEXT_LENGTH = 5_000  # characters; longer than any SMS or comment in the data by far
 MAX_BATCH_SIZE = 256
@@ -18,6 +21,8 @@ MAX_BATCH_SIZE = 256
 class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
     # SPAM_MODEL_VERSIONS="v1, v2,v3": order kept, blanks and duplicates dropped.
     spam_model_versions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["v1", "v2", "v3"])
+    # SPAM_MODEL_PLUGINS="package.module:ClassName,...": extra versions served beside the built-ins.
+    spam_model_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     models_dir: Path = MODELS_DIR
 
     cache_ttl_seconds: int = Field(default=3600, ge=1)
@@ -32,19 +37,16 @@ class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
     call_log_window_seconds: int = Field(default=3600, ge=1)
     call_log_max_limit: int = Field(default=100, ge=1)
 
-    @field_validator("spam_model_versions", mode="before")
+    @field_validator("spam_model_versions", "spam_model_plugins", mode="before")
     @classmethod
-    def _split_versions(cls, value: Any) -> Any:
+    def _split_lists(cls, value: Any) -> Any:
         return split_csv(value)
 
     @field_validator("spam_model_versions")
     @classmethod
-    def _known_versions(cls, value: list[str]) -> list[str]:
+    def _some_versions(cls, value: list[str]) -> list[str]:
         if not value:
-            raise ValueError(f"SPAM_MODEL_VERSIONS is empty; known versions: {', '.join(MODEL_REGISTRY)}")
-        for version in value:
-            if version not in MODEL_REGISTRY:
-                raise ValueError(f"SPAM_MODEL_VERSIONS: {unknown_version_message(version)}")
+            raise ValueError("SPAM_MODEL_VERSIONS is empty; name at least one version, e.g. v1,v2,v3")
         return list(dict.fromkeys(value))
 
 

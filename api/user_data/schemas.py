@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from api.common.storage import BatchStatus, PendingPush, SmsBatchItem, SmsBatchResult, StoredSms
 from api.user_data.settings import MAX_ID_LENGTH, MAX_TEXT_LENGTH
-from training.versions import V2_LENGTH
+from contract.feature_store import V2_LENGTH
 
 MAX_KEY_LENGTH = 255
 MAX_TOKEN_ID = 2**31 - 1  # Cassandra `int`

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from api.common.settings import BaseServiceSettings, ServiceUrl
+from contract.feature_store import FEATURES2, V2_FIELD
 
 
 class WebSettings(BaseServiceSettings):
@@ -18,8 +19,8 @@ class WebSettings(BaseServiceSettings):
     web_architecture: Literal["I", "II"] = "I"
     web_model_version: str = Field(default="v3", pattern=r"^v[0-9]{1,3}$")
     # Architecture II reads the v2 token ids, the inputs of models v2 and v3.
-    web_feature_service: str = "sms_features_2"
-    web_feature_name: str = "features"
+    web_feature_service: str = FEATURES2.online_service
+    web_feature_name: str = V2_FIELD
     # Per-call budget in the browser (AbortController); a fallback still fits in a few seconds.
     web_fetch_timeout_ms: int = Field(default=3000, ge=100, le=60_000)
 

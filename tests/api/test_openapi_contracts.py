@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from contract.paths import PROJECT_ROOT
 from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
 from tests.fixtures.platform import BuiltPlatform
-from training.versions import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

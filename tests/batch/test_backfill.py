@@ -11,12 +11,12 @@ from api.common.settings import BaseServiceSettings
 from api.common.storage import Stores, make_stores
 from api.user_data.seed import seed_sample_inboxes
 from batch.backfill import backfill_users, missing_offline, missing_online, push_features
+from contract.feature_store import FEATURES2
 from scripts.backfill_features import main
 from tests.e2e.platform import copy_built_repo
 from tests.fixtures.platform import BuiltPlatform
-from training.offline_sources import V2_SOURCE_PATH
+from training.feature_sets import TOKEN_IDS
 from training.tokenizer import SmsTokenizer
-from training.versions import tokenizer_dir
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def stores(tmp_path: Path) -> Stores:
 
 def test_backfill_pushes_missing_then_nothing(repo: Path, stores: Stores, models_dir: Path) -> None:
     feature_store = FeatureStore(repo_path=str(repo))
-    tokenizer = SmsTokenizer.load(tokenizer_dir(models_dir))
+    tokenizer = SmsTokenizer.load(TOKEN_IDS.state_dir(models_dir))
     kwargs = {"sms_store": stores.sms, "feature_store": feature_store, "tokenizer": tokenizer,
               "chunk_size": 3, "progress": False}
     first = backfill_users(["fiona", "max"], **kwargs)
@@ -43,7 +43,7 @@ def test_backfill_pushes_missing_then_nothing(repo: Path, stores: Stores, models
     assert missing_online(feature_store, ids) == set() and missing_offline(feature_store, messages) == set()
     second = backfill_users(["fiona", "max"], **kwargs)
     assert (second.pushed_online, second.pushed_offline) == (0, 0)
-    offline = pd.read_parquet(repo / V2_SOURCE_PATH)
+    offline = pd.read_parquet(repo / FEATURES2.source_path)
     assert sorted(offline[offline["sms_id"].isin(ids)]["sms_id"]) == sorted(ids)  # each exactly once
     spam = next(sms for sms in stores.sms.list("fiona", limit=100) if "WINNER" in sms.sms_text)
     online = feature_store.get_online_features(features=["sms_features2:features"],
@@ -53,13 +53,13 @@ def test_backfill_pushes_missing_then_nothing(repo: Path, stores: Stores, models
 
 def test_backfill_repairs_an_offline_gap_alone(repo: Path, stores: Stores, models_dir: Path) -> None:
     feature_store = FeatureStore(repo_path=str(repo))
-    tokenizer = SmsTokenizer.load(tokenizer_dir(models_dir))
+    tokenizer = SmsTokenizer.load(TOKEN_IDS.state_dir(models_dir))
     [sms, *_] = stores.sms.list("max", limit=100)
     push_features(feature_store, tokenizer, [sms], PushMode.ONLINE)  # online only: the offline row is missing
     report = backfill_users(["max"], sms_store=stores.sms, feature_store=feature_store, tokenizer=tokenizer,
                             progress=False)
     assert (report.pushed_online, report.pushed_offline) == (4, 5)
-    offline = pd.read_parquet(repo / V2_SOURCE_PATH)
+    offline = pd.read_parquet(repo / FEATURES2.source_path)
     assert list(offline["sms_id"]).count(str(sms.sms_id)) == 1
 
 

@@ -14,7 +14,7 @@ from api.model_serving.settings import ModelServingSettings
 from batch.scoring import load_model, score
 from batch.sources import FileSource, OfflineSource, slice_bounds
 from training.data import open_store
-from training.versions import get_spec
+from training.versions import get_version
 
 COLUMNS = ["sms_id", "label", "spam_probability", "version", "artifact_sha256"]
 API_BATCH = 100
@@ -79,7 +79,7 @@ def test_every_format_pair_gives_the_same_scores(
     reference = score_file(v3_model, request.getfixturevalue("sample_parquet"), tmp_path / "reference.parquet")
     assert list(scores.columns) == COLUMNS
     pd.testing.assert_frame_equal(scores, reference)
-    metadata = json.loads((get_spec("v3").model_dir(models_dir) / "metadata.json").read_text())
+    metadata = json.loads((get_version("v3").model_dir(models_dir) / "metadata.json").read_text())
     assert set(scores["version"]) == {"v3"} and set(scores["artifact_sha256"]) == {metadata["artifact_sha256"]}
 
 

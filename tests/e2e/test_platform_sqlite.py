@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contract.paths import PROJECT_ROOT
 from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send, stored_messages
 from tests.e2e.faults import check_crash_recovery
 from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
 from tests.fixtures.platform import BuiltPlatform
-from training.versions import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from contract.paths import PROJECT_ROOT
 from ops.topology import PORTS
 from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
 from tests.fixtures.platform import BuiltPlatform
 from tests.readme import marked_blocks
-from training.versions import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 DONE = "readme-test block done:"

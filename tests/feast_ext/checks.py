@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
+from contract.feature_store import ENTITY_KEY, FEATURES2
 from feast_ext.part_files import OUR_PART_NAME
 from feast_ext.parts import LedgerSettings, PartLedger, ledger_for
-from training.offline_sources import V2_SOURCE_PATH
-from training.versions import ENTITY_KEY
 
 
 def repo_ledger(repo: Path) -> PartLedger:
@@ -16,7 +15,7 @@ def repo_ledger(repo: Path) -> PartLedger:
 
 
 def live_parts(repo: Path) -> list[Path]:
-    parts = repo_ledger(repo).live_parts(repo / V2_SOURCE_PATH)
+    parts = repo_ledger(repo).live_parts(repo / FEATURES2.source_path)
     assert parts is not None, "the ledger does not manage the v2 directory"
     return parts
 
@@ -31,7 +30,7 @@ def live_id_counts(repo: Path) -> Counter[str]:
 
 def stray_parts(repo: Path) -> list[str]:
     """Our part files that are neither live nor retired (a crash's leftovers, removed by the next writer)."""
-    directory = repo / V2_SOURCE_PATH
+    directory = repo / FEATURES2.source_path
     conn = repo_ledger(repo).connection()
     known = {name for (name,) in conn.execute("SELECT name FROM parts UNION SELECT name FROM retired")}
     return [p.name for p in directory.iterdir() if OUR_PART_NAME.fullmatch(p.name) and p.name not in known]

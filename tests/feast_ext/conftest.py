@@ -7,21 +7,13 @@ from pathlib import Path
 import pytest
 from feast import FeatureStore
 
+from contract.feature_store import FEATURES2
 from ops.topology import feature_server
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import TINY_RAW as RAW
 from tests.fixtures.platform import apply_repo, copy_feature_repo
 from tests.fixtures.processes import free_port, running
-from training.offline_sources import (
-    LABELS_SOURCE_PATH,
-    V1_SOURCE_PATH,
-    V2_SOURCE_PATH,
-    labels_frame,
-    v1_frame,
-    v2_frame,
-    v2_initial_part,
-    write_parquet,
-)
+from training.offline_sources import write_offline_sources
 from training.tokenizer import SmsTokenizer
 
 
@@ -41,16 +33,13 @@ def build_repo(target: Path, *, fs_yaml_text: str | None = None, offline_options
         yaml = repo / "feature_store.yaml"
         marker = "  ledger_path: data/offline_ledger.db\n"
         yaml.write_text(yaml.read_text().replace(marker, marker + offline_options))
-    write_parquet(v1_frame(RAW), repo / V1_SOURCE_PATH)
-    write_parquet(labels_frame(RAW), repo / LABELS_SOURCE_PATH)
-    tokenizer = SmsTokenizer(vocab_size=20, min_count=1).fit(RAW["text"].tolist())
-    write_parquet(v2_frame(RAW, tokenizer), v2_initial_part(repo))
+    write_offline_sources(RAW, repo, SmsTokenizer(vocab_size=20, min_count=1).fit(RAW["text"].tolist()))
     apply_repo(repo)
     return repo
 
 
 def v2_directory(repo: Path) -> Path:
-    return repo / V2_SOURCE_PATH
+    return repo / FEATURES2.source_path
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pandas as pd
 from feast import FeatureStore
 from feast.data_source import PushMode
 
-from training.versions import ENTITY_KEY, V2_LENGTH
+from contract.feature_store import ENTITY_KEY, V2_LENGTH
 
 EVENT_TIME = datetime(2021, 9, 2, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import httpx
 import pandas as pd
 
+from contract.feature_store import ENTITY_KEY, V2_LENGTH
 from tests.feast_ext.checks import live_id_counts
 from tests.feast_ext.conftest import Served
-from training.versions import ENTITY_KEY, V2_LENGTH
 
 PUSH_CLIENTS = 16
 PUSH_SECONDS = 10.0

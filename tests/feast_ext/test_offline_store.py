@@ -14,12 +14,12 @@ import pytest
 from feast import FeatureStore
 from feast.data_source import PushMode
 
+from contract.paths import PROJECT_ROOT
 from feast_ext.offline import ledger
 from tests.feast_ext.checks import live_id_counts, live_parts, stray_parts
 from tests.feast_ext.conftest import RAW, v2_directory
 from tests.feast_ext.offline_writer import EVENT_TIME, v2_rows
 from training.offline_sources import write_parquet
-from training.versions import PROJECT_ROOT
 
 WRITER_TIMEOUT_SECONDS = 120
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from feast.repo_config import FeastConfigError, RepoConfig, load_repo_config
 
+from contract.paths import FEATURE_REPO_DIR, PROJECT_ROOT
 from tests.readme import exported_variables, marked_blocks
-from training.versions import FEATURE_REPO_DIR, PROJECT_ROOT
 
 # What each variant's user supplies beyond .env.example (whose values for these are empty or a default).
 USER_SUPPLIED = {

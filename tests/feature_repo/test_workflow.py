@@ -10,19 +10,12 @@ import pytest
 from feast import FeatureStore
 from feast.data_source import PushMode
 
+from contract.feature_store import FEATURES1, LABELS_SOURCE_PATH, V1_FEATURE_NAMES
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import MATERIALIZE_2019_END, MATERIALIZE_START, apply_repo, copy_feature_repo
 from tests.fixtures.platform import TINY_RAW as RAW
-from training.features import V1_FEATURE_NAMES, v1_features
-from training.offline_sources import (
-    LABELS_SOURCE_PATH,
-    V1_SOURCE_PATH,
-    labels_frame,
-    v1_frame,
-    v2_frame,
-    v2_initial_part,
-    write_parquet,
-)
+from training.features import v1_features
+from training.offline_sources import labels_frame, v1_frame, v2_frame, v2_initial_part, write_parquet
 from training.tokenizer import SmsTokenizer
 
 EARLY = datetime(2019, 3, 1, tzinfo=UTC)
@@ -44,7 +37,7 @@ def small_store(tmp_path: Path, online_store_yaml: str | None) -> FeatureStore:
     """sms1 has two v1 rows: one in March with its own text, one in September with a shouted text."""
     repo = copy_feature_repo(tmp_path / "feature_repo", fs_yaml_text=online_store_yaml)
     shouted = RAW.assign(text=RAW["text"].str.upper())
-    write_parquet(pd.concat([v1_frame(RAW, EARLY), v1_frame(shouted.iloc[:1], LATE)]), repo / V1_SOURCE_PATH)
+    write_parquet(pd.concat([v1_frame(RAW, EARLY), v1_frame(shouted.iloc[:1], LATE)]), repo / FEATURES1.source_path)
     write_parquet(labels_frame(RAW, EARLY), repo / LABELS_SOURCE_PATH)
     tokenizer = SmsTokenizer(vocab_size=20, min_count=1).fit(RAW["text"].tolist())
     write_parquet(v2_frame(RAW, tokenizer), v2_initial_part(repo))

@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.features import v1_feature_matrix
-from training.models import make_estimator
-from training.tokenizer import fit_tokenizer
+from training.versions import VERSIONS as DECLARED
+from training.versions import ModelVersion
 
 DEV_CSV = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sms_spam_dev.csv"
-VERSIONS = ("v1", "v2", "v3")
+VERSIONS = tuple(DECLARED)
 
 SPAM = [
     "URGENT! You have won a £1000 cash prize. Call 09061701461 now to claim. T&C apply",
@@ -34,16 +33,13 @@ def scorers() -> dict[str, Scorer]:
     """Spam probability functions per version, trained once on the whole dev file."""
     raw = pd.read_csv(DEV_CSV)
     texts, labels = raw["text"].tolist(), (raw["label"] == "spam").to_numpy(dtype=np.int64)
-    tokenizer = fit_tokenizer(texts)
-    ids = tokenizer.transform(texts)
-    v1 = make_estimator("v1").fit(v1_feature_matrix(texts), labels)
-    v2 = make_estimator("v2", n_ids=tokenizer.n_ids_).fit(ids, labels)
-    v3 = make_estimator("v3", n_ids=tokenizer.n_ids_).fit(ids, labels)
-    return {
-        "v1": lambda batch: v1.predict_proba(v1_feature_matrix(batch))[:, 1],
-        "v2": lambda batch: v2.predict_proba(tokenizer.transform(batch))[:, 1],
-        "v3": lambda batch: v3.predict_proba(tokenizer.transform(batch))[:, 1],
-    }
+    return {name: _scorer(declared, texts, labels) for name, declared in DECLARED.items()}
+
+
+def _scorer(declared: ModelVersion, texts: list[str], labels: np.ndarray) -> Scorer:
+    encoder = declared.feature_set.fit(texts)
+    model = declared.make_estimator(encoder, 42).fit(encoder.texts_to_matrix(texts), labels)
+    return lambda batch: model.predict_proba(encoder.texts_to_matrix(batch))[:, 1]
 
 
 @pytest.mark.parametrize("version", VERSIONS)

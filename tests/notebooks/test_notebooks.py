@@ -22,7 +22,7 @@ def test_notebook_writes_artifact_with_metadata(built_platform: BuiltPlatform, v
     metadata = json.loads((directory / "metadata.json").read_text())
     assert metadata.keys() >= REQUIRED_KEYS
     assert metadata["version"] == version
-    assert metadata["feature_service"] == VERSIONS[version].training_feature_service
+    assert metadata["feature_service"] == VERSIONS[version].feature_set.contract.training_service
     assert metadata["label_legend"] == {"0": "ham", "1": "spam"}
     assert metadata["artifact_sha256"] == file_sha256(directory / metadata["artifact_file"])
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from feast import FeatureStore
 
+from contract.paths import PROJECT_ROOT
 from tests.feast_ext.checks import live_id_counts, live_parts
 from tests.feast_ext.conftest import build_repo, v2_directory
 from tests.feast_ext.test_offline_store import push
-from training.versions import PROJECT_ROOT
 
 
 def load_script() -> object:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from batch.parts import parts_dir
-from training.versions import PROJECT_ROOT
+from contract.paths import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "score_batch.py"
 KILL_AFTER_PARTS = 5

@@ -7,13 +7,12 @@ import re
 import numpy as np
 import pytest
 
+from contract.feature_store import V1_FEATURE_DESCRIPTIONS, V1_FEATURE_NAMES
 from training.features import (
-    V1_FEATURE_DESCRIPTIONS,
-    V1_FEATURE_NAMES,
-    V1FeatureExtractor,
     clean_text,
     main,
     v1_feature_dict,
+    v1_feature_matrix,
     v1_features,
 )
 
@@ -74,15 +73,15 @@ def test_clean_text_collapses_whitespace_and_strips_markup() -> None:
     assert clean_text("  a&nbsp;b <br/>c\n\td\ufeff ") == "a b c d"
 
 
-def test_extractor_transform_returns_float_matrix() -> None:
-    matrix = V1FeatureExtractor().transform(["hello", "", "FREE"])
+def test_feature_matrix_returns_float_matrix() -> None:
+    matrix = v1_feature_matrix(["hello", "", "FREE"])
     assert matrix.dtype == np.float64
     assert matrix.shape == (3, 9)
     assert np.array_equal(matrix[0], v1_features("hello"))
 
 
-def test_extractor_transform_empty_list_gives_empty_matrix() -> None:
-    assert V1FeatureExtractor().fit([]).transform([]).shape == (0, 9)
+def test_feature_matrix_of_no_texts_is_empty() -> None:
+    assert v1_feature_matrix([]).shape == (0, 9)
 
 
 def test_main_prints_named_features_as_json(capsys: pytest.CaptureFixture[str]) -> None:

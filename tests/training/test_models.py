@@ -1,25 +1,23 @@
-"""Estimators per version: unfitted on creation, valid probabilities after fit, fast single rows."""
+"""Estimators per declared version: unfitted on creation, valid probabilities after fit, fast single rows."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from training.features import v1_feature_matrix
+from training.feature_sets import Encoder
 from training.models import (
-    MODEL_DESCRIPTIONS,
     IdfWeighting,
     LeanLinearClassifier,
     MeanProbabilityClassifier,
     PackedGradientBoosting,
     TokenIdCounts,
     TokenIdNgrams,
-    make_estimator,
 )
-from training.tokenizer import SmsTokenizer
+from training.versions import VERSIONS
 
 SPAM = ["WIN a FREE prize call 0906170{} now", "check out my channel and subscribe {}", "URGENT £{} txt"]
 HAM = ["see you at {} tonight", "ok lar i am home by {}", "love this song so much {}"]
@@ -36,27 +34,30 @@ def _texts_and_labels(n_per_template: int = 30) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(labels)
 
 
-def _inputs(version: str) -> tuple[np.ndarray, np.ndarray, int | None]:
+def _inputs(version: str) -> tuple[np.ndarray, np.ndarray, Encoder]:
     texts, labels = _texts_and_labels()
-    if version == "v1":
-        return v1_feature_matrix(texts), labels, None
-    tokenizer = SmsTokenizer(min_count=1).fit(texts)
-    return tokenizer.transform(texts), labels, tokenizer.n_ids_
+    encoder = VERSIONS[version].feature_set.fit(texts, {"min_count": 1})
+    return encoder.texts_to_matrix(texts), labels, encoder
+
+
+def _estimator(version: str, encoder: Encoder) -> BaseEstimator:
+    return VERSIONS[version].make_estimator(encoder, 42)
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_make_estimator_returns_unfitted_estimator(version: str) -> None:
-    estimator = make_estimator(version, n_ids=50)
+    _, _, encoder = _inputs(version)
+    estimator = _estimator(version, encoder)
     with pytest.raises(NotFittedError):
         check_is_fitted(estimator)
     assert clone(estimator).get_params().keys() == estimator.get_params().keys()
-    assert version in MODEL_DESCRIPTIONS
+    assert VERSIONS[version].description
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_predict_proba_after_fit_returns_probabilities_for_classes_0_1(version: str) -> None:
-    X, y, n_ids = _inputs(version)
-    model = make_estimator(version, n_ids=n_ids).fit(X, y)
+    X, y, encoder = _inputs(version)
+    model = _estimator(version, encoder).fit(X, y)
     proba = model.predict_proba(X)
     assert model.classes_.tolist() == [0, 1]
     assert proba.shape == (len(X), 2)
@@ -68,24 +69,13 @@ def test_predict_proba_after_fit_returns_probabilities_for_classes_0_1(version: 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_a_row_gets_the_same_answer_alone_or_in_any_batch(version: str) -> None:
     # Serving batches concurrent requests together (api/model_serving/batching.py).
-    X, y, n_ids = _inputs(version)
-    model = make_estimator(version, n_ids=n_ids).fit(X, y)
+    X, y, encoder = _inputs(version)
+    model = _estimator(version, encoder).fit(X, y)
     rows = X[:70]
     alone = np.vstack([model.predict_proba(rows[i : i + 1]) for i in range(len(rows))])
     for size in (2, 5, 32, 70):
         batched = np.vstack([model.predict_proba(rows[i : i + size]) for i in range(0, len(rows), size)])
         assert np.allclose(batched, alone, atol=1e-12), size
-
-
-@pytest.mark.parametrize("version", ["v2", "v3"])
-def test_make_estimator_without_n_ids_raises(version: str) -> None:
-    with pytest.raises(ValueError, match="n_ids"):
-        make_estimator(version)
-
-
-def test_make_estimator_unknown_version_raises() -> None:
-    with pytest.raises(ValueError, match="unknown model version"):
-        make_estimator("v9")
 
 
 def test_packed_gradient_boosting_matches_histgradientboosting() -> None:
@@ -130,7 +120,8 @@ def test_idf_weighting_handles_empty_rows_anywhere() -> None:
 
 
 def test_mean_probability_classifier_is_the_mean_of_its_fitted_members() -> None:
-    ids, labels, n_ids = _inputs("v3")
+    ids, labels, encoder = _inputs("v3")
+    n_ids = encoder.n_ids  # type: ignore[attr-defined]
     X = IdfWeighting().fit_transform(TokenIdNgrams(n_ids=n_ids).fit_transform(ids))
     members = [LeanLinearClassifier(loss="hinge"), LeanLinearClassifier(loss="log", C=10.0)]
     mean = MeanProbabilityClassifier(members).fit(X, labels)

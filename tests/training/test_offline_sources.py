@@ -5,15 +5,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from training.features import V1_FEATURE_NAMES, v1_features
-from training.offline_sources import (
-    TIMESTAMP_FIELD,
-    V2_FIELD,
-    labels_frame,
-    v1_frame,
-    v2_frame,
-    write_parquet,
-)
+from contract.feature_store import TIMESTAMP_FIELD, V1_FEATURE_NAMES, V2_FIELD
+from training.features import v1_features
+from training.offline_sources import labels_frame, v1_frame, v2_frame, write_parquet
 from training.tokenizer import SmsTokenizer
 
 RAW = pd.DataFrame(

@@ -17,7 +17,6 @@ from training.tokenizer import (
     TOKENIZER_FILE,
     URL_TOKEN,
     SmsTokenizer,
-    fit_tokenizer,
     tokenize,
 )
 
@@ -102,7 +101,7 @@ def test_tokenize_digits_inside_words_stay_words() -> None:
 
 
 def test_save_then_load_gives_identical_transform(tmp_path: Path) -> None:
-    tokenizer = fit_tokenizer(TRAIN * 3)
+    tokenizer = SmsTokenizer().fit(TRAIN * 3)
     tokenizer.save(tmp_path)
     loaded = SmsTokenizer.load(tmp_path)
     texts = ["free prize now", "unknown words here", "", "call " * 50]

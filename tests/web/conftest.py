@@ -20,11 +20,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from contract.paths import PROJECT_ROOT
 from ops.topology import Service, platform_services
 from tests.fixtures.platform import environment
 from tests.fixtures.processes import free_port, running_all
 from tests.web.seed import SeededSms, fetch_inbox, push_v2_features, run_seed_script, the_spam
-from training.versions import PROJECT_ROOT
 
 API_KEY = "web-test-key"
 MODEL_VERSION = "v3"

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from training.offline_sources import TIMESTAMP_FIELD, V2_FIELD
-from training.versions import ENTITY_KEY, PROJECT_ROOT
+from contract.feature_store import ENTITY_KEY, TIMESTAMP_FIELD, V2_FIELD
+from contract.paths import PROJECT_ROOT
 
 USER = "fiona"
 PUSH_SOURCE = "smss2_push"

@@ -16,10 +16,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from contract.paths import PROJECT_ROOT
 from ops.topology import platform_services
 from tests.fixtures.processes import free_port, running
 from tests.web.conftest import API_KEY, WebPlatform
-from training.versions import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 WAIT_SECONDS = 15.0

@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from api.common.settings import PROJECT_ROOT, BaseServiceSettings, FeatureRepoSettings
+from api.common.settings import BaseServiceSettings, FeatureRepoSettings
+from contract.paths import PROJECT_ROOT
 
 
 def test_defaults_use_embedded_sqlite() -> None:

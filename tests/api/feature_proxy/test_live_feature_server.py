@@ -9,9 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
-from training.features import V1_FEATURE_NAMES
-from training.offline_sources import V2_FIELD
-from training.versions import LABEL_FIELD, V2_LENGTH
+from contract.feature_store import LABEL_FIELD, V1_FEATURE_NAMES, V2_FIELD, V2_LENGTH
 
 pytestmark = pytest.mark.slow
 PATH = "/get-online-features"

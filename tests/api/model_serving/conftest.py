@@ -19,7 +19,6 @@ class FakeModel:
     """3 finite floats; spam probability grows with '!' count. Counts predict calls and rows."""
 
     version = "v1"
-    feature_service = "sms_features_1"
     feature_view = "sms_features1"
     feature_names = ("a", "b", "c")
     artifact_sha256 = "f" * 64
@@ -42,9 +41,6 @@ class FakeModel:
 
     def features_from_online(self, values: dict[str, Any]) -> list[float]:
         return self.validate_features([values[name] for name in self.feature_names])
-
-    def features_to_prediction(self, features: list[float]) -> dict[str, float]:
-        return self.features_to_predictions([features])[0]
 
     def features_to_predictions(self, rows: Sequence[list[float]]) -> list[dict[str, float]]:
         self.predict_calls.append(len(rows))

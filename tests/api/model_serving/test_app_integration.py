@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.model_serving.main import create_app
 from api.model_serving.settings import ModelServingSettings
-from training.versions import get_spec
+from training.versions import get_version
 
 VERSIONS = ("v1", "v2", "v3")
 SPAM = "WINNER!! You have won a £1000 cash prize. Call 09061701461 now to claim. T&C apply, 150p/msg"
@@ -97,7 +97,7 @@ def test_sms_to_prediction_unknown_id_returns_404(real_client: TestClient, versi
     response = real_client.post(f"/model/{version}/sms_to_prediction", json={"sms_id": "no-such-sms"})
     assert response.status_code == 404
     assert response.json() == {
-        "detail": f"sms_id 'no-such-sms' has no {get_spec(version).feature_view} features online"
+        "detail": f"sms_id 'no-such-sms' has no {get_version(version).feature_set.contract.view} features online"
     }
 
 
@@ -108,7 +108,7 @@ def test_sms_batch_mixes_found_and_missing(real_client: TestClient, known_sms_id
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_token_ids_out_of_vocabulary_range_return_422(real_client: TestClient, version: str) -> None:
-    n_ids = real_client.app.state.models[version].n_ids
+    n_ids = real_client.app.state.models[version].encoder.n_ids
     response = real_client.post(f"/model/{version}/features_to_prediction", json={"features": [n_ids] + [0] * 29})
     assert response.status_code == 422
     assert response.json() == {"detail": f"features[0] must be a token id in [0, {n_ids}), got {n_ids}"}
@@ -117,7 +117,7 @@ def test_token_ids_out_of_vocabulary_range_return_422(real_client: TestClient, v
 def test_tampered_artifact_fails_start_up(models_dir: Path, feast_repo: Path, tmp_path: Path) -> None:
     copied = tmp_path / "models"
     shutil.copytree(models_dir, copied)
-    artifact = get_spec("v3").model_dir(copied) / "model.joblib"
+    artifact = get_version("v3").model_dir(copied) / "model.joblib"
     artifact.write_bytes(artifact.read_bytes() + b"\0")
     app = create_app(_settings(copied, feast_repo, tmp_path))
     with pytest.raises(RuntimeError, match=r"cannot load model v3 .*sha256"), TestClient(app):

@@ -1,4 +1,4 @@
-"""Validation rules and predictions of the real model classes, with tiny in-test estimators."""
+"""Validation rules and predictions of the declared model class, with tiny in-test estimators."""
 
 import math
 from pathlib import Path
@@ -8,9 +8,11 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from api.common.errors import InvalidFeatures
-from api.model_serving.models import SpamModel, V1Model, V2Model, V3Model
-from api.model_serving.registry import MODEL_REGISTRY, load_models
+from api.model_serving.models import DeclaredModel, SpamModel
+from api.model_serving.registry import load_models
 from training.artifacts import save_artifact
+from training.feature_sets import FloatEncoder, TokenEncoder
+from training.versions import V1, V2, V3
 
 N_IDS = 50
 
@@ -31,41 +33,37 @@ def _fit(n_features: int, high: int) -> LogisticRegression:
 
 
 @pytest.fixture(scope="module")
-def v1() -> V1Model:
-    return V1Model("v1", _fit(9, 10), artifact_sha256="a" * 64)
+def v1() -> DeclaredModel:
+    return DeclaredModel(V1, _fit(9, 10), FloatEncoder(), artifact_sha256="a" * 64)
 
 
-@pytest.fixture(scope="module", params=[V2Model, V3Model])
-def token_model(request: pytest.FixtureRequest) -> V2Model | V3Model:
-    version = "v2" if request.param is V2Model else "v3"
-    return request.param(version, _fit(30, N_IDS), artifact_sha256="b" * 64, tokenizer=StubTokenizer())
+@pytest.fixture(scope="module", params=[V2, V3], ids=["v2", "v3"])
+def token_model(request: pytest.FixtureRequest) -> DeclaredModel:
+    encoder = TokenEncoder(StubTokenizer())  # type: ignore[arg-type]
+    return DeclaredModel(request.param, _fit(30, N_IDS), encoder, artifact_sha256="b" * 64)
 
 
-def test_registry_maps_every_version() -> None:
-    assert {"v1": V1Model, "v2": V2Model, "v3": V3Model} == MODEL_REGISTRY
-
-
-def test_models_implement_protocol(v1: V1Model, token_model: V2Model) -> None:
+def test_models_implement_protocol(v1: DeclaredModel, token_model: DeclaredModel) -> None:
     assert isinstance(v1, SpamModel)
     assert isinstance(token_model, SpamModel)
-    assert v1.feature_view == "sms_features1" and v1.feature_service == "sms_features_1"
+    assert v1.feature_view == "sms_features1" and len(v1.feature_names) == 9
     assert token_model.feature_view == "sms_features2" and token_model.feature_names == ("features",)
 
 
-def test_v1_text_to_features_gives_nine_floats(v1: V1Model) -> None:
+def test_v1_text_to_features_gives_nine_floats(v1: DeclaredModel) -> None:
     features = v1.text_to_features("WIN a FREE prize now!!! call 08001234567")
     assert len(features) == 9 and all(isinstance(x, float) for x in features)
 
 
-def test_v1_prediction_is_predict_proba(v1: V1Model) -> None:
+def test_v1_prediction_is_predict_proba(v1: DeclaredModel) -> None:
     row = [1.0] * 9
-    prediction = v1.features_to_prediction(row)
+    [prediction] = v1.features_to_predictions([row])
     expected = v1.estimator.predict_proba(np.asarray([row]))[0]
     assert prediction == pytest.approx({"ham": expected[0], "spam": expected[1]})
     assert math.isclose(prediction["ham"] + prediction["spam"], 1.0)
 
 
-def test_batch_predicts_all_rows_in_one_call(v1: V1Model, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batch_predicts_all_rows_in_one_call(v1: DeclaredModel, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     original = v1.estimator.predict_proba
     monkeypatch.setattr(v1.estimator, "predict_proba", lambda X: calls.append(len(X)) or original(X))
@@ -74,7 +72,7 @@ def test_batch_predicts_all_rows_in_one_call(v1: V1Model, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("features", [[1, 2.5, 0, 0, 0, 0, 0, 0, 0], [0.0] * 9, [10**6] * 9])
-def test_v1_validate_features_accepts_finite_numbers(v1: V1Model, features: list) -> None:
+def test_v1_validate_features_accepts_finite_numbers(v1: DeclaredModel, features: list) -> None:
     assert v1.validate_features(features) == [float(x) for x in features]
 
 
@@ -94,22 +92,22 @@ def test_v1_validate_features_accepts_finite_numbers(v1: V1Model, features: list
         ({"a": 1}, "features must be an array, got object"),
     ],
 )
-def test_v1_validate_features_rejects(v1: V1Model, features: object, message: str) -> None:
+def test_v1_validate_features_rejects(v1: DeclaredModel, features: object, message: str) -> None:
     with pytest.raises(InvalidFeatures, match=message.replace("[", r"\[").replace("]", r"\]")):
         v1.validate_features(features)  # type: ignore[arg-type]
 
 
-def test_token_model_text_to_features_gives_thirty_ints(token_model: V2Model) -> None:
+def test_token_model_text_to_features_gives_thirty_ints(token_model: DeclaredModel) -> None:
     features = token_model.text_to_features("free entry now")
     assert len(features) == 30 and all(type(x) is int for x in features)
 
 
-def test_token_model_accepts_integral_floats(token_model: V2Model) -> None:
+def test_token_model_accepts_integral_floats(token_model: DeclaredModel) -> None:
     assert token_model.validate_features([20.0] + [1] * 29) == [20] + [1] * 29
 
 
-def test_token_model_prediction_sums_to_one(token_model: V2Model) -> None:
-    prediction = token_model.features_to_prediction([3] * 30)
+def test_token_model_prediction_sums_to_one(token_model: DeclaredModel) -> None:
+    [prediction] = token_model.features_to_predictions([[3] * 30])
     assert set(prediction) == {"ham", "spam"} and math.isclose(sum(prediction.values()), 1.0)
 
 
@@ -128,12 +126,12 @@ def test_token_model_prediction_sums_to_one(token_model: V2Model) -> None:
         ([None] + [1] * 29, r"features\[0\] must be an integer token id, got null"),
     ],
 )
-def test_token_model_validate_features_rejects(token_model: V2Model, features: list, message: str) -> None:
+def test_token_model_validate_features_rejects(token_model: DeclaredModel, features: list, message: str) -> None:
     with pytest.raises(InvalidFeatures, match=message):
         token_model.validate_features(features)
 
 
-def test_features_from_online_reorders_by_declared_names(v1: V1Model) -> None:
+def test_features_from_online_reorders_by_declared_names(v1: DeclaredModel) -> None:
     row = {name: float(i) for i, name in enumerate(v1.feature_names)}
     shuffled = dict(reversed(list(row.items())))
     assert v1.features_from_online(shuffled) == [float(i) for i in range(9)]
@@ -165,4 +163,4 @@ def test_load_models_unknown_version_lists_known() -> None:
 
 def test_model_with_wrong_input_width_is_refused() -> None:
     with pytest.raises(ValueError, match="expects 5 inputs"):
-        V1Model("v1", _fit(5, 10), artifact_sha256="c" * 64)
+        DeclaredModel(V1, _fit(5, 10), FloatEncoder(), artifact_sha256="c" * 64)

@@ -42,7 +42,7 @@ def test_features_to_prediction_returns_probabilities(client: TestClient, fake_m
     status, body = post(client, "features_to_prediction", {"features": [1, 3, 0], "echo_input": True})
     assert status == 200
     assert_prediction(body)
-    assert body["prediction"] == pytest.approx(fake_model.features_to_prediction([1.0, 3.0, 0.0]))
+    assert body["prediction"] == pytest.approx(fake_model.features_to_predictions([[1.0, 3.0, 0.0]])[0])
     assert body["input"] == {"features": [1.0, 3.0, 0.0]}
     assert body["top"]["label"] == "spam"
 

@@ -1,5 +1,7 @@
 """SPAM_MODEL_VERSIONS parsing and the start-up failures it must cause."""
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -30,15 +32,26 @@ def test_versions_default_to_all() -> None:
 
 
 @pytest.mark.parametrize("raw", ["v1,v4", "V1", "v1;v2", "model1"])
-def test_unknown_version_fails_naming_known_versions(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+def test_unknown_version_stops_start_up_naming_known_versions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw: str
+) -> None:
     monkeypatch.setenv("SPAM_MODEL_VERSIONS", raw)
-    with pytest.raises(
-        ValidationError, match=r"SPAM_MODEL_VERSIONS: unknown model version .*known versions: v1, v2, v3"
-    ):
-        ModelServingSettings()
+    app = create_app(ModelServingSettings(models_dir=tmp_path, sqlite_path=tmp_path / "app.db"))
+    with pytest.raises(ValueError, match=r"unknown model version .*known versions: v1, v2, v3"), TestClient(app):
+        pass
 
 
-@pytest.mark.parametrize("raw", ["", " , ,"])
+def test_blank_versions_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPAM_MODEL_VERSIONS", "")
+    assert ModelServingSettings().spam_model_versions == ["v1", "v2", "v3"]
+
+
+def test_plugins_from_env_are_a_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPAM_MODEL_PLUGINS", " a.b:C , d.e:F ")
+    assert ModelServingSettings().spam_model_plugins == ["a.b:C", "d.e:F"]
+
+
+@pytest.mark.parametrize("raw", [" , ,", ","])
 def test_empty_versions_fail(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("SPAM_MODEL_VERSIONS", raw)
     with pytest.raises(ValidationError, match="SPAM_MODEL_VERSIONS is empty"):
