@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
-from api.common.auth import require_api_key
+from api.common.auth import WRITE, require_scope
 from api.common.errors import PayloadTooLarge
 from api.common.ids import time_uuid
 from api.common.storage import StoredSms
@@ -33,7 +33,7 @@ from api.user_data.schemas import (
 from api.user_data.settings import MAX_ID_LENGTH, MAX_PAGE_SIZE, MAX_PENDING_PAGE, UserDataSettings
 
 router = APIRouter()
-keyed = APIRouter(dependencies=[Depends(require_api_key)])
+keyed = APIRouter(dependencies=[Depends(require_scope(WRITE))])
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
 SmsIdPath = Annotated[uuid.UUID, Path(), AfterValidator(require_time_uuid)]

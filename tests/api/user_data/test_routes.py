@@ -153,7 +153,8 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
 
 def test_settings_without_api_key_fail_with_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPAMOPS_API_KEY", raising=False)
-    with pytest.raises(ValidationError, match="SPAMOPS_API_KEY is not set"):
+    monkeypatch.delenv("SPAMOPS_API_KEYS", raising=False)
+    with pytest.raises(ValidationError, match="no API key is set: set SPAMOPS_API_KEYS"):
         UserDataSettings(_env_file=None)  # type: ignore[call-arg]
 
 
