@@ -20,6 +20,7 @@ from api.common.write_behind import WriteBehind
 from api.model_serving.call_log import CallRecorder
 from api.model_serving.feature_reader import FeastFeatureReader, FeatureReader
 from api.model_serving.models import SpamModel
+from api.model_serving.rate_limit import RateLimiter
 from api.model_serving.registry import load_models
 from api.model_serving.router_factory import make_model_router
 from api.model_serving.serving import Serving
@@ -58,15 +59,18 @@ def create_app(
         serving = Serving(settings, loaded, persisted=app_stores.prediction_cache, reader=reader, writer=writer)
         recorder = CallRecorder(app_stores.call_log, writer, raw_inputs=settings.call_log_raw_inputs,
                                 window_seconds=settings.call_log_window_seconds)
+        limiter = RateLimiter(app_stores.rate_counts, window_seconds=settings.rate_limit_window_seconds,
+                              sync_seconds=settings.rate_limit_sync_seconds)
         app.state.stores, app.state.serving = app_stores, serving
         # Routers close over loaded models, so they are added here; removed again at shutdown.
         for model in loaded:
-            app.include_router(make_model_router(model, serving, recorder))
+            app.include_router(make_model_router(model, serving, recorder, limiter))
         logger.info("serving", extra={"versions": list(serving.models)})
         try:
             yield
         finally:
             app.router.routes[:] = routes_before
+            limiter.close()
             writer.close()  # drains queued writes before the stores close
             if own_reader:
                 reader.close()

@@ -7,14 +7,15 @@ batched compute), log the call, shape the response. They are async and stay off-
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from api.common.auth import AUTH_RESPONSES, AuthenticatedCaller, OptionalCaller
 from api.common.errors import NotFound
 from api.common.ids import uuid_datetime
 from api.model_serving import validation
 from api.model_serving.call_log import CallRecorder
-from api.model_serving.deps import CallerDep
 from api.model_serving.models import Prediction, SpamModel
+from api.model_serving.rate_limit import RateLimiter
 from api.model_serving.schemas import (
     BatchPredictionResult,
     CallRecord,
@@ -60,9 +61,22 @@ def _freshness(outcome: Outcome) -> dict[str, Any]:
     return {"features_event_timestamp": outcome.features_at, "features_age_seconds": outcome.features_age_seconds}
 
 
-def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder) -> APIRouter:
-    router = APIRouter(prefix=f"/model/{model.version}", tags=[f"model {model.version}"])
+def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder, limiter: RateLimiter) -> APIRouter:
+    router = APIRouter(prefix=f"/model/{model.version}", tags=[f"model {model.version}"],
+                       responses={429: {"description": "over the caller's rate limit for this version"}})
     settings = serving.settings
+
+    async def admitted(caller: OptionalCaller) -> str:
+        """The caller's name (its key's, or its address), once the rate limit lets the call through."""
+        limit = settings.rate_limit(caller.name, keyed=caller.keyed)
+        if limit and (retry := limiter.admit(caller.name, model.version, limit)) is not None:
+            detail = (f"caller {caller.name} is over its limit of {limit} requests per "
+                      f"{settings.rate_limit_window_seconds:g} s for {model.version}")
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=detail,
+                                headers={"Retry-After": f"{retry:.0f}"})
+        return caller.name
+
+    CallerDep = Annotated[str, Depends(admitted)]
 
     def text_input(text: str) -> Input:
         return Input(canonical_json({"text": text}), lambda: model.text_to_features(text))
@@ -162,13 +176,14 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
             predictions=[_sms_item(sms_id, o) for sms_id, o in zip(body.sms_ids, outcomes, strict=True)]
         )
 
-    @router.get("/recent_call_log")
+    @router.get("/recent_call_log", responses=AUTH_RESPONSES)
     async def recent_call_log(
-        caller: CallerDep,
+        keyed: AuthenticatedCaller,
         response: Response,
         limit: Annotated[int, Query(ge=1, le=RECENT_CALLS_HARD_MAX)] = 20,
     ) -> list[CallRecord]:
         """The caller's own calls to this version in the last hour, newest first."""
+        caller = keyed.name
         entries = await recorder.recent(caller, model.version, limit=min(limit, settings.call_log_max_limit))
         response.headers[CALLER_HEADER] = caller
         response.headers[VERSION_HEADER] = model.version

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from api.common.auth import ApiKeySettings
 from api.common.settings import BaseServiceSettings, FeatureRepoSettings, split_csv
 from api.model_serving.registry import MODEL_REGISTRY, unknown_version_message
 from training.versions import MODELS_DIR
@@ -16,7 +17,7 @@ MAX_BATCH_SIZE = 256
 ALL_VERSIONS = "*"  # MAX_FEATURE_AGE_SECONDS's key for a limit without a version
 
 
-class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
+class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySettings):
     # SPAM_MODEL_VERSIONS="v1, v2,v3": order kept, blanks and duplicates dropped.
     spam_model_versions: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["v1", "v2", "v3"])
     models_dir: Path = MODELS_DIR
@@ -41,6 +42,14 @@ class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
     # MAX_FEATURE_AGE_SECONDS="3600" (every version) or "v2=600,v3=600"; unset: no limit. Older
     # online features make sms_to_prediction answer 409.
     max_feature_age_seconds: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    # Requests per caller and version over a sliding window (0: no limit). Anonymous callers are
+    # counted per client address; RATE_LIMIT_CALLERS="bench:1000000,inbox:100000" sets a key's own limit.
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    rate_limit_anonymous: int = Field(default=600, ge=0)
+    rate_limit_keyed: int = Field(default=6000, ge=0)
+    rate_limit_callers: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # How often each worker shares its counts; the limit can overshoot by about what arrives in one interval.
+    rate_limit_sync_seconds: float = Field(default=0.1, gt=0)
 
     @field_validator("spam_model_versions", mode="before")
     @classmethod
@@ -58,6 +67,22 @@ class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings):
         if any(not version.strip() or not sep for version, sep, _ in pairs):
             raise ValueError("MAX_FEATURE_AGE_SECONDS: expected seconds, or version=seconds pairs: v2=600,v3=600")
         return {version.strip(): seconds.strip() for version, _, seconds in pairs}
+
+    @field_validator("rate_limit_callers", mode="before")
+    @classmethod
+    def _parse_caller_limits(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        pairs = [item.partition(":") for item in split_csv(value)]
+        if any(not name.strip() or not sep for name, sep, _ in pairs):
+            raise ValueError("RATE_LIMIT_CALLERS: expected name:limit pairs, e.g. bench:1000000")
+        return {name.strip(): limit.strip() for name, _, limit in pairs}
+
+    def rate_limit(self, caller: str, *, keyed: bool) -> int:
+        """The caller's requests per window and version; 0 means no limit."""
+        if keyed and caller in self.rate_limit_callers:
+            return self.rate_limit_callers[caller]
+        return self.rate_limit_keyed if keyed else self.rate_limit_anonymous
 
     @field_validator("max_feature_age_seconds")
     @classmethod

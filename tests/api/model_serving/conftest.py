@@ -1,6 +1,7 @@
 """Router-level fixtures: a fake model implementing SpamModel, a fake online store, SQLite app stores."""
 
 import math
+import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -8,6 +9,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
+os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")  # main.py builds its module-level app on import
 
 from api.common.errors import InvalidFeatures
 from api.common.settings import BaseServiceSettings
@@ -79,6 +82,8 @@ class FakeReader:
         pass
 
 
+ALICE_KEY, BOB_KEY = "alice-key-1", "bob-key-2"
+ALICE, BOB = {"X-API-Key": ALICE_KEY}, {"X-API-Key": BOB_KEY}
 ONLINE_ROWS = {"sms1": {"a": 10.0, "b": 3.0, "c": 1.0}, "sms2": {"a": 5.0, "b": 0.0, "c": 0.0}}
 
 
@@ -86,6 +91,7 @@ ONLINE_ROWS = {"sms1": {"a": 10.0, "b": 3.0, "c": 1.0}, "sms2": {"a": 5.0, "b": 
 def serving_settings(tmp_path: Path) -> ModelServingSettings:
     return ModelServingSettings(
         spam_model_versions="v1",
+        spamops_api_keys=f"alice:{ALICE_KEY}:read,bob:{BOB_KEY}:read",
         sqlite_path=tmp_path / "app.db",
         max_batch_size=8,
         max_text_length=100,

@@ -10,7 +10,7 @@ from api.common.storage import Stores
 from api.model_serving.call_log import text_digest
 from api.model_serving.main import create_app
 from api.model_serving.settings import ModelServingSettings
-from tests.api.model_serving.conftest import FakeModel, FakeReader
+from tests.api.model_serving.conftest import ALICE, BOB, FakeModel, FakeReader
 
 BASE = "/model/v1"
 JSON = {"content-type": "application/json"}
@@ -349,25 +349,44 @@ def test_failing_cache_read_is_a_miss(client: TestClient, app_stores: Stores, fa
 # --- call log ------------------------------------------------------------------------------------
 
 
-def test_recent_call_log_is_a_newest_first_list(client: TestClient) -> None:
+def test_recent_call_log_is_a_newest_first_list_of_the_callers_own_calls(client: TestClient) -> None:
     for text in ("first", "second", "third"):
-        post(client, "text_to_prediction", {"text": text})
-    response = client.get(f"{BASE}/recent_call_log")
+        post(client, "text_to_prediction", {"text": text}, **ALICE)
+    post(client, "text_to_prediction", {"text": "bob's"}, **BOB)
+    post(client, "text_to_prediction", {"text": "anonymous"})
+    response = client.get(f"{BASE}/recent_call_log", headers=ALICE)
     calls = response.json()
-    assert (response.headers["x-caller"], response.headers["x-model-version"]) == ("addr:testclient", "v1")
+    assert (response.headers["x-caller"], response.headers["x-model-version"]) == ("alice", "v1")
     assert [c["input"]["text"] for c in calls] == [text_digest(t) for t in ("third", "second", "first")]
     assert all(c["endpoint"] == "text_to_prediction" for c in calls)
     times = [c["called_at"] for c in calls]
     assert times == sorted(times, reverse=True)
+    assert [c["input"]["text"] for c in client.get(f"{BASE}/recent_call_log", headers=BOB).json()] == [
+        text_digest("bob's")
+    ]
+
+
+def test_recent_call_log_needs_a_key(client: TestClient) -> None:
+    assert client.get(f"{BASE}/recent_call_log").status_code == 401
+    assert client.get(f"{BASE}/recent_call_log", headers={"X-API-Key": "wrong"}).status_code == 401
+
+
+def test_forged_identity_headers_change_nothing(client: TestClient, app_stores: Stores) -> None:
+    forged = {"X-Caller-Id": "alice", "X-Forwarded-For": "10.9.8.7"}
+    post(client, "text_to_prediction", {"text": "who am i"}, **forged)
+    assert client.get(f"{BASE}/recent_call_log", headers=ALICE).json() == []
+    client.app.state.serving.writer.flush()
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    assert len(app_stores.call_log.recent("addr:testclient", "v1", since=since, limit=5)) == 1
 
 
 def test_recent_call_log_is_bounded(client: TestClient) -> None:
     for i in range(7):
-        post(client, "text_to_features", {"text": f"t{i}"})
-    assert len(client.get(f"{BASE}/recent_call_log").json()) == 5  # settings max
-    assert len(client.get(f"{BASE}/recent_call_log?limit=2").json()) == 2
-    assert client.get(f"{BASE}/recent_call_log?limit=0").status_code == 422
-    assert client.get(f"{BASE}/recent_call_log?limit=abc").status_code == 422
+        post(client, "text_to_features", {"text": f"t{i}"}, **ALICE)
+    assert len(client.get(f"{BASE}/recent_call_log", headers=ALICE).json()) == 5  # settings max
+    assert len(client.get(f"{BASE}/recent_call_log?limit=2", headers=ALICE).json()) == 2
+    assert client.get(f"{BASE}/recent_call_log?limit=0", headers=ALICE).status_code == 422
+    assert client.get(f"{BASE}/recent_call_log?limit=abc", headers=ALICE).status_code == 422
 
 
 def test_call_log_stores_texts_as_digest_and_length(client: TestClient, app_stores: Stores) -> None:
@@ -385,8 +404,22 @@ def test_call_log_raw_inputs_setting_keeps_texts(
     settings = serving_settings.model_copy(update={"call_log_raw_inputs": True})
     app = create_app(settings, models=[fake_model], stores=app_stores, feature_reader=fake_reader)
     with TestClient(app) as raw_client:
-        post(raw_client, "text_to_prediction", {"text": "plain"})
-        assert raw_client.get(f"{BASE}/recent_call_log").json()[0]["input"] == {"text": "plain"}
+        post(raw_client, "text_to_prediction", {"text": "plain"}, **ALICE)
+        assert raw_client.get(f"{BASE}/recent_call_log", headers=ALICE).json()[0]["input"] == {"text": "plain"}
+
+
+def test_over_the_rate_limit_returns_429_with_retry_after(
+    serving_settings: ModelServingSettings, fake_model: FakeModel, fake_reader: FakeReader, app_stores: Stores
+) -> None:
+    settings = serving_settings.model_copy(update={"rate_limit_anonymous": 3, "rate_limit_window_seconds": 30.0})
+    app = create_app(settings, models=[fake_model], stores=app_stores, feature_reader=fake_reader)
+    with TestClient(app) as limited:
+        assert [post(limited, "text_to_prediction", {"text": "hi"})[0] for _ in range(3)] == [200] * 3
+        response = limited.post(f"{BASE}/text_to_prediction", json={"text": "hi"})
+        assert response.status_code == 429
+        assert 1 <= int(response.headers["retry-after"]) <= 30
+        assert response.json() == {"detail": "caller addr:testclient is over its limit of 3 requests per 30 s for v1"}
+        assert post(limited, "text_to_prediction", {"text": "hi"}, **ALICE)[0] == 200  # a key is its own caller
 
 
 # --- ops -----------------------------------------------------------------------------------------
