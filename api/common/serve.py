@@ -40,6 +40,8 @@ from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app 
 
 from api.common.metrics import MULTIPROC_ENV
 
+WORKERS_ENV = "SPAMOPS_WORKERS"
+
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
 BACKLOG = 2048
@@ -123,6 +125,7 @@ class Supervisor:
         self.stopping = threading.Event()
         self.metrics_dir, self.own_metrics_dir = prepare_metrics_dir()
         os.environ[MULTIPROC_ENV] = str(self.metrics_dir)  # spawned workers inherit it
+        os.environ[WORKERS_ENV] = str(args.workers)  # how many share a rate limit (api.model_serving.rate_limit)
 
     def spawn(self) -> BaseProcess:
         a = self.args
