@@ -5,7 +5,7 @@ background thread syncs every `sync_seconds` (writes its own counts, reads every
 a worker may admit only its share of what was left at the last one, (limit - counted) / (2 x workers).
 A worker's view of the others is up to one interval old, so shares of 1/workers could add up to more
 than what was left (measured: 8 % over); half shares keep the sum under it and still converge, since
-each sync hands out half of what remains.
+each sync hands out half of what remains. A lone worker sees every count at once and takes it all.
 """
 
 import logging
@@ -50,6 +50,7 @@ class RateLimiter:
         self.bucket_ms = max(1, self.window_ms // BUCKETS_PER_WINDOW)
         self.sync_seconds = sync_seconds
         self.workers = workers or int(os.environ.get(WORKERS_ENV, "1"))
+        self.shares = 1 if self.workers == 1 else 2 * self.workers
         self.clock = clock
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._states: dict[Key, _State] = {}
@@ -66,7 +67,7 @@ class RateLimiter:
         with self._lock:
             state = self._states.get((caller, version))
             if state is None:
-                state = self._states[(caller, version)] = _State(limit, allowance=limit / (2 * self.workers))
+                state = self._states[(caller, version)] = _State(limit, allowance=limit / self.shares)
             own = sum(n for b, n in state.own.items() if b > start)
             others = sum(n for b, n in state.others.items() if b > start)
             if own + others >= limit:
@@ -118,7 +119,7 @@ class RateLimiter:
             state.since_sync = sum(state.own.values()) - own_total  # admitted while this sync ran
             counted = sum(n for b, n in state.own.items() if b > start) - state.since_sync
             counted += sum(n for b, n in others.items() if b > start)
-            state.allowance = max(0.0, state.limit - counted) / (2 * self.workers)
+            state.allowance = max(0.0, state.limit - counted) / self.shares
             state.own = {b: n for b, n in state.own.items() if b > start - self.bucket_ms}
             if not state.own and not others and not state.dirty:
                 del self._states[(caller, version)]  # idle: forget it
