@@ -46,6 +46,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="see RawConnection")
     parser.add_argument("--data", type=Path, default=DEV_CSV, help="CSV with sms_id,text columns")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
+    parser.add_argument("--api-key", default="", help="send as X-API-Key (give the key a high RATE_LIMIT_CALLERS "
+                        "limit); anonymous callers are rate limited per address")
+    parser.add_argument("--distinct", type=int, default=0,
+                        help="cycle over only the first N rows (feature-cache hits for sms_to_prediction)")
     parser.add_argument("--inference", action="store_true", help="time predict_proba in-process instead")
     parser.add_argument("--models-dir", type=Path, default=None, help="--inference: artifacts directory")
     parser.add_argument(
@@ -113,15 +117,16 @@ class RawConnection:
 
 
 class RawClient:
-    def __init__(self, url: str, timeout: float) -> None:
+    def __init__(self, url: str, timeout: float, api_key: str) -> None:
         self.url, self.timeout = url, timeout
+        self.key_header = f"X-API-Key: {api_key}\r\n" if api_key else ""
 
     def prepare(self, bodies: list[Body]) -> list[bytes]:
         """Whole requests, encoded before the clock starts."""
         host = urlsplit(self.url).netloc
         return [
             f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"X-Caller-Id: bench\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            f"{self.key_header}Content-Length: {len(body)}\r\n\r\n".encode()
             + body
             for path, body in bodies
         ]
@@ -144,11 +149,11 @@ class RawClient:
 
 
 class HttpxClient:
-    def __init__(self, url: str, timeout: float, concurrency: int) -> None:
+    def __init__(self, url: str, timeout: float, concurrency: int, api_key: str) -> None:
         import httpx
 
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        headers = {"content-type": "application/json", "x-caller-id": "bench"}
+        headers = {"content-type": "application/json", **({"x-api-key": api_key} if api_key else {})}
         self.client = httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout, headers=headers)
         self.errors = (httpx.HTTPError,)
 
@@ -195,12 +200,13 @@ async def wait_until_healthy(url: str, timeout: float) -> None:
 
 
 async def run_http(args: argparse.Namespace) -> dict[str, Any]:
-    bodies = request_bodies(args, load_rows(args.data))
+    rows = load_rows(args.data)
+    bodies = request_bodies(args, rows[: args.distinct] if args.distinct else rows)
     await wait_until_healthy(args.url, 60.0)
     client = (
-        RawClient(args.url, args.timeout)
+        RawClient(args.url, args.timeout, args.api_key)
         if args.client == "raw"
-        else HttpxClient(args.url, args.timeout, args.concurrency)
+        else HttpxClient(args.url, args.timeout, args.concurrency, args.api_key)
     )
     record = Recorder()
     requests = client.prepare(bodies)
@@ -251,7 +257,6 @@ WRK_SCRIPT = """
 i = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["X-Caller-Id"] = "bench"
 request = function()
   i = i + 1
   local r = requests[(i - 1) % #requests + 1]

@@ -1,9 +1,14 @@
-"""Time-based UUIDs (version 1) with a random node, as DESIGN §3 asks: never the host's MAC address."""
+"""Ids: time-based UUIDs (version 1) with a random node, as DESIGN §3 asks (never the host's MAC address),
+and the one rule every service applies to user ids."""
 
 import itertools
+import re
 import secrets
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
 
 # 100-ns ticks between the UUID epoch (1582-10-15) and the Unix epoch.
 _UUID_EPOCH_OFFSET = 0x01B21DD213814000
@@ -49,3 +54,15 @@ def datetime_ticks(at: datetime) -> int:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return int(at.timestamp() * 10_000_000)
+
+
+# The one rule for user ids (user-data's path, the inbox's recipient_id, `read@<user_id>` scopes): they
+# appear in URLs and Cassandra partition keys, so short and printable with no slashes, and never only dots
+# ("." and ".." are path navigation: a client would turn /sms/.. into another URL).
+MAX_ID_LENGTH = 128
+USER_ID_PATTERN = r"^[A-Za-z0-9._@+-]*[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*$"
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
+
+
+def is_user_id(value: str) -> bool:
+    return len(value) <= MAX_ID_LENGTH and re.fullmatch(USER_ID_PATTERN, value) is not None

@@ -1,7 +1,22 @@
-"""Prometheus metrics shared by services, plus the `/metrics` route."""
+"""Prometheus metrics shared by services, plus the `/metrics` route.
+
+Under api.common.serve a service runs in several worker processes, and the supervisor sets
+PROMETHEUS_MULTIPROC_DIR: each worker then writes its values to files there, and `/metrics` sums
+the files of every worker, the dead ones included, so a scrape sees all workers and counts never
+go backwards when one is replaced. A single-process run (uvicorn, tests) uses the default registry.
+"""
+
+import os
+from collections.abc import Iterator
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Feast registers its feature server's metrics on import; in our services they are never set.
+UNUSED_PREFIXES = ("feast_",)
 
 # Buckets tuned for a sub-10 ms service: the interesting part is 0.5–10 ms.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -25,11 +40,30 @@ BACKGROUND_FAILURES = Counter(
 )
 
 
+class _Used:
+    """A registry's metrics without the unused families."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        return (family for family in self.source.collect() if not family.name.startswith(UNUSED_PREFIXES))
+
+
+def _source() -> CollectorRegistry:
+    if not os.environ.get(MULTIPROC_ENV):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return registry
+
+
 def make_metrics_router() -> APIRouter:
     router = APIRouter(tags=["ops"])
+    used = _Used(_source())
 
     @router.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics() -> Response:  # plain def: reading every worker's files is blocking I/O
+        return Response(generate_latest(used), media_type=CONTENT_TYPE_LATEST)  # type: ignore[arg-type]
 
     return router

@@ -12,6 +12,10 @@ ready: uvicorn runs the lifespan start-up first and then calls listen() on the s
 A SO_REUSEPORT socket takes its share of new connections from the moment it listens, so a replacement
 that listened before loading its models would hold connections for seconds without answering them.
 
+Metrics: the supervisor points PROMETHEUS_MULTIPROC_DIR at an empty directory before the workers start
+(the one the environment names, emptied, else a temporary one it removes at exit), and marks a dead
+worker's files dead, so `/metrics` sums all workers and survives restarts (api.common.metrics).
+
 The supervisor restarts a worker that dies after start-up, stops everything if one fails to start,
 and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included); a worker
 whose supervisor is killed outright stops too.
@@ -22,13 +26,21 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 import uvicorn
+from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app cannot start
+
+from api.common.metrics import MULTIPROC_ENV
+
+WORKERS_ENV = "SPAMOPS_WORKERS"
 
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
@@ -80,6 +92,18 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def prepare_metrics_dir() -> tuple[Path, bool]:
+    """An empty directory for the workers' metric files, and whether it is ours to remove."""
+    named = os.environ.get(MULTIPROC_ENV)
+    if not named:
+        return Path(tempfile.mkdtemp(prefix="spamops-metrics-")), True
+    path = Path(named)
+    path.mkdir(parents=True, exist_ok=True)
+    for old in path.glob("*.db"):  # a previous run's counts are not this run's
+        old.unlink()
+    return path, False
+
+
 def run_worker(app: str, host: str, port: int, log_level: str) -> None:
     """The body of one worker process."""
     exit_with_parent()
@@ -99,6 +123,9 @@ class Supervisor:
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[BaseProcess] = []
         self.stopping = threading.Event()
+        self.metrics_dir, self.own_metrics_dir = prepare_metrics_dir()
+        os.environ[MULTIPROC_ENV] = str(self.metrics_dir)  # spawned workers inherit it
+        os.environ[WORKERS_ENV] = str(args.workers)  # how many share a rate limit (api.model_serving.rate_limit)
 
     def spawn(self) -> BaseProcess:
         a = self.args
@@ -132,6 +159,7 @@ class Supervisor:
                 logger.error("worker %s failed to start; stopping", process.pid)
                 return True
             logger.warning("worker %s exited with %s; restarting it", process.pid, process.exitcode)
+            mark_process_dead(process.pid, str(self.metrics_dir))
             self.workers[i] = self.spawn()
         return False
 
@@ -144,6 +172,8 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+        if self.own_metrics_dir:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
-from api.common.auth import require_api_key
+from api.common.auth import WRITE, require_scope
 from api.inbox.deps import PipelineDep
 from api.inbox.pipeline import Incoming
 from api.inbox.schemas import IDEMPOTENCY_KEY_PATTERN, InboxResult, InboxSms
@@ -21,7 +21,7 @@ IdempotencyKey = Annotated[
 @router.post(
     "/sms",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[Depends(require_api_key)],
+    dependencies=[Depends(require_scope(WRITE))],
     responses={
         201: {"description": "stored, features online, offline row durably recorded"},
         202: {"model": InboxResult, "description": "stored; the feature push is pending, durably, and will complete"},

@@ -4,7 +4,8 @@ import uuid
 
 from pydantic import BaseModel
 
-from api.user_data.schemas import SenderId, SmsText, UserId
+from api.common.ids import UserId
+from api.user_data.schemas import SenderId, SmsText
 
 # Visible ASCII, as the IETF httpapi Idempotency-Key draft's examples (UUIDs, random tokens) are.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]+$"

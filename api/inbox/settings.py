@@ -2,13 +2,16 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from api.common.auth import ApiKeySettings
+from api.common.auth import ApiKeySettings, outbound_api_key
 from api.common.settings import BaseServiceSettings, ServiceUrl
 
 
 class InboxSettings(BaseServiceSettings, ApiKeySettings):
+    # The name whose key (from SPAMOPS_API_KEYS, else the shared key) the inbox sends to user-data and
+    # model serving.
+    inbox_caller_name: str = "inbox"
     user_data_url: ServiceUrl = "http://127.0.0.1:8111"
     model_serving_url: ServiceUrl = "http://127.0.0.1:8000"
     feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
@@ -32,6 +35,11 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     recovery_min_age_seconds: float = Field(default=2.0, ge=0)
     recovery_batch_size: int = Field(default=256, ge=1, le=500)
     recovery_max_backoff_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _has_outbound_key(self) -> "InboxSettings":
+        outbound_api_key(self, self.inbox_caller_name)  # refuses start-up naming the missing caller
+        return self
 
 
 @lru_cache

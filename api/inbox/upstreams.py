@@ -15,7 +15,7 @@ from uuid import UUID
 
 import aiohttp
 
-from api.common.auth import API_KEY_HEADER
+from api.common.auth import API_KEY_HEADER, outbound_api_key
 from api.common.errors import UpstreamError
 from api.common.http import HttpResponse, send_with_retries
 from api.inbox.settings import InboxSettings
@@ -66,7 +66,8 @@ class Upstreams:
     def __init__(self, client: aiohttp.ClientSession, settings: InboxSettings) -> None:
         self.client = client
         self.settings = settings
-        self._auth = {API_KEY_HEADER: settings.spamops_api_key.get_secret_value()}
+        # Every call goes out under the inbox's own name, so call logs and rate limits see "inbox".
+        self._auth = {API_KEY_HEADER: outbound_api_key(settings, settings.inbox_caller_name)}
 
     async def _send(self, method: str, url: str, *, body: dict[str, Any] | None = None,
                     params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
@@ -78,7 +79,7 @@ class Upstreams:
 
     async def text_to_features(self, texts: Sequence[str]) -> list[list[int]]:
         response = await self._send("POST", f"{self.settings.model_serving_url}{FEATURES_BATCH_PATH}",
-                                    body={"texts": list(texts)})
+                                    body={"texts": list(texts)}, headers=self._auth)
         _expect(response, 200, "model serving")
         features = response.json().get("features")
         if not isinstance(features, list) or len(features) != len(texts) or not all(map(_valid_v2, features)):

@@ -17,13 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.common.app import create_service_app
 from api.common.storage import Stores, make_stores
 from api.common.write_behind import WriteBehind
-from api.model_serving.batching import PredictionBatcher
-from api.model_serving.cache import LayeredPredictionCache
+from api.model_serving.call_log import CallRecorder
 from api.model_serving.feature_reader import FeastFeatureReader, FeatureReader
 from api.model_serving.models import SpamModel
+from api.model_serving.rate_limit import RateLimiter
 from api.model_serving.registry import load_models
-from api.model_serving.router_factory import Serving, make_model_router
-from api.model_serving.service import CallRecorder
+from api.model_serving.router_factory import make_model_router
+from api.model_serving.serving import Serving
 from api.model_serving.settings import ModelServingSettings, get_settings
 
 SERVICE = "model_serving"
@@ -43,8 +43,6 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         routes_before = list(app.router.routes)
-        own_stores = stores is None
-        own_reader = feature_reader is None
         loaded = (
             list(models)
             if models is not None
@@ -52,43 +50,36 @@ def create_app(
                 load_models, settings.spam_model_versions, settings.models_dir, settings.spam_model_plugins
             )
         )
-        app.state.stores = make_stores(settings) if own_stores else stores
-        app.state.feature_reader = (
+        own_stores, own_reader = stores is None, feature_reader is None
+        app_stores = make_stores(settings) if stores is None else stores
+        reader = (
             FeastFeatureReader(settings.feature_repo_path, fs_yaml_file=settings.feast_yaml_path)
-            if own_reader
+            if feature_reader is None
             else feature_reader
         )
-        app.state.models = {model.version: model for model in loaded}
-        app.state.prediction_cache = LayeredPredictionCache(
-            app.state.stores.prediction_cache,
-            ttl_seconds=settings.cache_ttl_seconds,
-            memory_size=settings.memory_cache_size,
-        )
-        writer = WriteBehind(SERVICE, batch=app.state.stores.backend.write_batch)
-        serving = Serving(
-            settings=settings,
-            cache=app.state.prediction_cache,
-            recorder=CallRecorder(app.state.prediction_cache, app.state.stores.call_log, writer),
-            reader=app.state.feature_reader,
-            batcher=PredictionBatcher(app.state.prediction_cache, max_batch=settings.predict_batch_max),
-        )
-        app.state.serving = serving
+        writer = WriteBehind(SERVICE, batch=app_stores.backend.write_batch)
+        serving = Serving(settings, loaded, persisted=app_stores.prediction_cache, reader=reader, writer=writer)
+        recorder = CallRecorder(app_stores.call_log, writer, raw_inputs=settings.call_log_raw_inputs,
+                                window_seconds=settings.call_log_window_seconds)
+        limiter = RateLimiter(app_stores.rate_counts, window_seconds=settings.rate_limit_window_seconds,
+                              sync_seconds=settings.rate_limit_sync_seconds)
+        app.state.stores, app.state.serving = app_stores, serving
         # Routers close over loaded models, so they are added here; removed again at shutdown.
         for model in loaded:
-            app.include_router(make_model_router(model, serving))
-        logger.info("serving", extra={"versions": list(app.state.models)})
+            app.include_router(make_model_router(model, serving, recorder, limiter))
+        logger.info("serving", extra={"versions": list(serving.models)})
         try:
             yield
         finally:
             app.router.routes[:] = routes_before
+            limiter.close()
             writer.close()  # drains queued writes before the stores close
             if own_reader:
-                app.state.feature_reader.close()
+                reader.close()
             if own_stores:
-                app.state.stores.close()
+                app_stores.close()
 
     app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
-    app.state.models = {}
     app.add_exception_handler(StarletteHTTPException, _not_found_handler)
     return app
 
@@ -99,7 +90,8 @@ async def _not_found_handler(request: Request, exc: Exception) -> Response:
     parts = request.url.path.strip("/").split("/")
     if exc.status_code != 404 or exc.detail != "Not Found" or parts[0] != "model" or len(parts) < 2:
         return await http_exception_handler(request, exc)
-    served = list(request.app.state.models)
+    serving: Serving | None = getattr(request.app.state, "serving", None)
+    served = list(serving.models) if serving else []
     version = parts[1]
     if version not in served:
         detail = f"unknown model version {version!r}; serving: {', '.join(served) or 'none'}"
@@ -111,7 +103,7 @@ async def _not_found_handler(request: Request, exc: Exception) -> Response:
 def _readiness_checks(app: FastAPI) -> dict[str, str]:
     checks: dict[str, str] = {}
     settings: ModelServingSettings = app.state.settings
-    missing = [v for v in settings.spam_model_versions if v not in app.state.models]
+    missing = [v for v in settings.spam_model_versions if v not in app.state.serving.models]
     checks["models"] = f"missing {', '.join(missing)}" if missing else "ok"
     for name, probe in (("stores", _ping_stores), ("feature_store", _ping_features)):
         try:
@@ -128,12 +120,13 @@ def _ping_stores(app: FastAPI) -> None:
 
 
 def _ping_features(app: FastAPI) -> None:
-    for model in app.state.models.values():
-        app.state.feature_reader.ping(model.feature_view, model.feature_names[0])
+    serving: Serving = app.state.serving
+    for model in serving.models.values():
+        serving.reader.ping(model.feature_view, model.feature_names[0])
 
 
 async def _readiness(app: FastAPI) -> dict[str, str] | None:
-    if not hasattr(app.state, "stores"):
+    if not hasattr(app.state, "serving"):
         return None
     return await run_in_threadpool(_readiness_checks, app)
 

@@ -1,29 +1,23 @@
-"""`make_model_router(model, serving)`: every route of one model version under /model/{version}.
+"""`make_model_router(model, serving, recorder)`: every route of one model version under /model/{version}.
 
-Routes are async and stay off-CPU on the loop: LRU hits answer inline, anything that blocks
-(persisted cache, Feast, predict_proba) runs in one thread-pool hop (see service.resolve), and
-single-row predictions share that hop and the predict call with concurrent ones (batching.py).
+Routes are thin: validate, ask `Serving.resolve` (the one prediction path: caches, online read,
+batched compute), log the call, shape the response. They are async and stay off-CPU on the loop.
 """
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
+from api.common.auth import AUTH_RESPONSES, AuthenticatedCaller, OptionalCaller
 from api.common.errors import NotFound
 from api.common.ids import uuid_datetime
-from api.model_serving import service
-from api.model_serving.batching import PredictionBatcher
-from api.model_serving.cache import LayeredPredictionCache
-from api.model_serving.deps import CallerIdDep
-from api.model_serving.feature_reader import FeatureReader
-from api.model_serving.models import Features, Prediction, SpamModel
+from api.model_serving import validation
+from api.model_serving.call_log import CallRecorder
+from api.model_serving.models import Prediction, SpamModel
+from api.model_serving.rate_limit import RateLimiter
 from api.model_serving.schemas import (
     BatchPredictionResult,
-    CallLogResult,
     CallRecord,
     FeaturesBatchInput,
     FeaturesBatchResult,
@@ -39,8 +33,13 @@ from api.model_serving.schemas import (
     TextInput,
     Top,
 )
-from api.model_serving.service import CallRecorder
-from api.model_serving.settings import ModelServingSettings
+from api.model_serving.serving import (
+    Outcome,
+    Serving,
+    SmsQuery,
+    canonical_json,
+)
+from api.model_serving.serving import Query as Input
 from contract.routes import (
     FEATURES_TO_PREDICTION,
     MODEL_PREFIX,
@@ -50,17 +49,8 @@ from contract.routes import (
 )
 
 RECENT_CALLS_HARD_MAX = 1000  # the query parameter's schema bound; settings may lower it
-
-
-@dataclass(frozen=True, slots=True)
-class Serving:
-    """What every model's routes share, built once per process in the lifespan."""
-
-    settings: ModelServingSettings
-    cache: LayeredPredictionCache
-    recorder: CallRecorder
-    reader: FeatureReader
-    batcher: PredictionBatcher
+CALLER_HEADER = "X-Caller"
+VERSION_HEADER = "X-Model-Version"
 
 
 def _result(value: Prediction, from_cache: bool, echo: dict | None) -> PredictionResult:
@@ -70,149 +60,148 @@ def _result(value: Prediction, from_cache: bool, echo: dict | None) -> Predictio
     )
 
 
-def make_model_router(model: SpamModel, serving: Serving) -> APIRouter:
-    router = APIRouter(prefix=f"{MODEL_PREFIX}/{model.version}", tags=[f"model {model.version}"])
-    settings, cache, reader = serving.settings, serving.cache, serving.reader
+def _freshness(outcome: Outcome) -> dict[str, Any]:
+    return {"features_event_timestamp": outcome.features_at, "features_age_seconds": outcome.features_age_seconds}
 
-    def key(endpoint: str, input_json: str) -> service.CacheKey:
-        return service.cache_key(cache, model, endpoint, input_json)
 
-    def predict_rows(rows: list) -> list[Prediction]:
-        return service.timed_predictions(model, rows)
+def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder, limiter: RateLimiter) -> APIRouter:
+    router = APIRouter(prefix=f"{MODEL_PREFIX}/{model.version}", tags=[f"model {model.version}"],
+                       responses={429: {"description": "over the caller's rate limit for this version"}})
+    settings = serving.settings
 
-    def record(caller: str, endpoint: str, input_json: str, outcomes: list[service.Outcome]) -> None:
-        serving.recorder.record(outcomes, service.call_entry(caller, model, endpoint, input_json))
+    async def admitted(caller: OptionalCaller) -> str:
+        """The caller's name (its key's, or its address), once the rate limit lets the call through."""
+        limit = settings.rate_limit(caller.name, keyed=caller.keyed)
+        if limit and (retry := limiter.admit(caller.name, model.version, limit)) is not None:
+            detail = (f"caller {caller.name} is over its limit of {limit} requests per "
+                      f"{settings.rate_limit_window_seconds:g} s for {model.version}")
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=detail,
+                                headers={"Retry-After": f"{retry:.0f}"})
+        return caller.name
 
-    async def predict_one(endpoint: str, input_json: str, skip: bool, row: Callable[[], Features]) -> service.Outcome:
-        return await serving.batcher.resolve(model, key(endpoint, input_json), skip, row)
+    CallerDep = Annotated[str, Depends(admitted)]
+
+    def text_input(text: str) -> Input:
+        return Input(canonical_json({"text": text}), lambda: model.text_to_features(text))
+
+    def features_input(features: list) -> Input:
+        return Input(canonical_json({"features": features}), lambda: features)
+
+    def record(caller: str, endpoint: str, payload: dict[str, Any]) -> None:
+        recorder.record(caller, model.version, endpoint, payload)
+
+    async def one(endpoint: str, query: Input | SmsQuery, skip_cache: bool) -> Outcome | None:
+        [outcome] = await serving.resolve(model, endpoint, [query], skip_cache=skip_cache)
+        return outcome
+
+    async def found(endpoint: str, query: Input, skip_cache: bool) -> Outcome:
+        outcome = await one(endpoint, query, skip_cache)
+        assert outcome is not None  # only an SmsQuery can be missing
+        return outcome
 
     @router.post(f"/{TEXT_TO_FEATURES}", response_model_exclude_none=True)
-    async def text_to_features(body: TextInput, caller: CallerIdDep) -> FeaturesResult:
-        text = service.check_text(body.text, max_length=settings.max_text_length)
-        input_json = service.canonical_json({"text": text})
-        outcome = await service.resolve(
-            cache,
-            key(TEXT_TO_FEATURES, input_json),
-            body.skip_cache,
-            lambda: {"features": model.text_to_features(text)},
-        )
-        record(caller, TEXT_TO_FEATURES, input_json, [outcome])
+    async def text_to_features(body: TextInput, caller: CallerDep) -> FeaturesResult:
+        text = validation.check_text(body.text, max_length=settings.max_text_length)
+        outcome = await found(TEXT_TO_FEATURES, text_input(text), body.skip_cache)
+        record(caller, TEXT_TO_FEATURES, {"text": text})
         echo = {"text": text} if body.echo_input else None
         return FeaturesResult(input=echo, features=outcome.value["features"], from_cache=outcome.from_cache)
 
     @router.post(f"/{FEATURES_TO_PREDICTION}", response_model_exclude_none=True)
-    async def features_to_prediction(body: FeaturesInput, caller: CallerIdDep) -> PredictionResult:
+    async def features_to_prediction(body: FeaturesInput, caller: CallerDep) -> PredictionResult:
         features = model.validate_features(body.features)
-        input_json = service.canonical_json({"features": features})
-        outcome = await predict_one(FEATURES_TO_PREDICTION, input_json, body.skip_cache, lambda: features)
-        record(caller, FEATURES_TO_PREDICTION, input_json, [outcome])
+        outcome = await found(FEATURES_TO_PREDICTION, features_input(features), body.skip_cache)
+        record(caller, FEATURES_TO_PREDICTION, {"features": features})
         return _result(outcome.value, outcome.from_cache, {"features": features} if body.echo_input else None)
 
     @router.post(f"/{TEXT_TO_PREDICTION}", response_model_exclude_none=True)
-    async def text_to_prediction(body: TextInput, caller: CallerIdDep) -> PredictionResult:
-        text = service.check_text(body.text, max_length=settings.max_text_length)
-        input_json = service.canonical_json({"text": text})
-        outcome = await predict_one(
-            TEXT_TO_PREDICTION, input_json, body.skip_cache, lambda: model.text_to_features(text)
-        )
-        record(caller, TEXT_TO_PREDICTION, input_json, [outcome])
+    async def text_to_prediction(body: TextInput, caller: CallerDep) -> PredictionResult:
+        text = validation.check_text(body.text, max_length=settings.max_text_length)
+        outcome = await found(TEXT_TO_PREDICTION, text_input(text), body.skip_cache)
+        record(caller, TEXT_TO_PREDICTION, {"text": text})
         return _result(outcome.value, outcome.from_cache, {"text": text} if body.echo_input else None)
 
-    @router.post(f"/{SMS_TO_PREDICTION}", response_model_exclude_none=True)
-    async def sms_to_prediction(body: SmsInput, caller: CallerIdDep) -> SmsPredictionResult:
-        # Features are read online at prediction time; the cache is keyed on them, not on the id,
-        # so a push that changes an SMS's features is never answered from a stale entry.
-        [outcome] = await service.predict_sms(cache, reader, model, [body.sms_id], body.skip_cache)
+    @router.post(f"/{SMS_TO_PREDICTION}", response_model_exclude_none=True,
+                 responses={409: {"description": "the online features are older than MAX_FEATURE_AGE_SECONDS"}})
+    async def sms_to_prediction(body: SmsInput, caller: CallerDep) -> SmsPredictionResult:
+        outcome = await one(SMS_TO_PREDICTION, SmsQuery(body.sms_id), body.skip_cache)
         if outcome is None:
             raise NotFound(f"sms_id {body.sms_id!r} has no {model.feature_view} features online")
-        input_json = service.canonical_json({"sms_id": body.sms_id})
-        record(caller, SMS_TO_PREDICTION, input_json, [outcome])
+        record(caller, SMS_TO_PREDICTION, {"sms_id": body.sms_id})
         result = _result(outcome.value, outcome.from_cache, {"sms_id": body.sms_id} if body.echo_input else None)
-        return SmsPredictionResult(**dict(result), sms_id=body.sms_id)
+        return SmsPredictionResult(**dict(result), sms_id=body.sms_id, **_freshness(outcome))
 
-    async def predict_batch(
-        endpoint: str, field: str, items: list, skip: bool, rows: Callable[[int], Features]
-    ) -> list[service.Outcome]:
-        keys = [key(endpoint, service.canonical_json({field: item})) for item in items]
-        return await service.resolve_many(cache, keys, skip, lambda misses: predict_rows([rows(i) for i in misses]))
-
-    def batch_result(outcomes: list[service.Outcome], items: list, *, field: str, echo: bool) -> BatchPredictionResult:
+    def batch_result(outcomes: list[Outcome | None], items: list, *, field: str, echo: bool) -> BatchPredictionResult:
         return BatchPredictionResult(
             predictions=[
                 _result(o.value, o.from_cache, {field: item} if echo else None)
                 for o, item in zip(outcomes, items, strict=True)
+                if o is not None
             ]
         )
 
-    @router.post(f"/{TEXT_TO_FEATURES}_batch")
-    async def text_to_features_batch(body: TextBatchInput, caller: CallerIdDep) -> FeaturesBatchResult:
-        # Feature extraction is cheap and pure, so the batch form neither reads nor writes the cache.
-        texts = check_texts(body.texts)
-        record(caller, f"{TEXT_TO_FEATURES}_batch", service.canonical_json({"texts": texts}), [])
-        return FeaturesBatchResult(features=[model.text_to_features(text) for text in texts])
-
     def check_texts(texts: list[str]) -> list[str]:
-        service.check_batch(texts, max_size=settings.max_batch_size, field="texts")
-        return [service.check_text(t, max_length=settings.max_text_length, field=f"texts[{i}]")
-                for i, t in enumerate(texts)]
+        return validation.check_texts(texts, max_size=settings.max_batch_size, max_length=settings.max_text_length)
+
+    @router.post(f"/{TEXT_TO_FEATURES}_batch")
+    async def text_to_features_batch(body: TextBatchInput, caller: CallerDep) -> FeaturesBatchResult:
+        texts = check_texts(body.texts)
+        outcomes = await serving.resolve(model, TEXT_TO_FEATURES, [text_input(t) for t in texts],
+                                         skip_cache=body.skip_cache)
+        record(caller, f"{TEXT_TO_FEATURES}_batch", {"texts": texts})
+        return FeaturesBatchResult(features=[o.value["features"] for o in outcomes if o is not None])
 
     @router.post(f"/{TEXT_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def text_to_prediction_batch(body: TextBatchInput, caller: CallerIdDep) -> BatchPredictionResult:
+    async def text_to_prediction_batch(body: TextBatchInput, caller: CallerDep) -> BatchPredictionResult:
         texts = check_texts(body.texts)
-        outcomes = await predict_batch(
-            TEXT_TO_PREDICTION, "text", texts, body.skip_cache, lambda i: model.text_to_features(texts[i])
-        )
-        input_json = service.canonical_json({"texts": texts})
-        record(caller, f"{TEXT_TO_PREDICTION}_batch", input_json, outcomes)
+        outcomes = await serving.resolve(model, TEXT_TO_PREDICTION, [text_input(t) for t in texts],
+                                         skip_cache=body.skip_cache)
+        record(caller, f"{TEXT_TO_PREDICTION}_batch", {"texts": texts})
         return batch_result(outcomes, texts, field="text", echo=body.echo_input)
 
     @router.post(f"/{FEATURES_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def features_to_prediction_batch(body: FeaturesBatchInput, caller: CallerIdDep) -> BatchPredictionResult:
-        service.check_batch(body.features, max_size=settings.max_batch_size, field="features")
-        rows = [service.validate_row(model, row, i) for i, row in enumerate(body.features)]
-        outcomes = await predict_batch(FEATURES_TO_PREDICTION, "features", rows, body.skip_cache, lambda i: rows[i])
-        input_json = service.canonical_json({"features": rows})
-        record(caller, f"{FEATURES_TO_PREDICTION}_batch", input_json, outcomes)
+    async def features_to_prediction_batch(body: FeaturesBatchInput, caller: CallerDep) -> BatchPredictionResult:
+        validation.check_batch(body.features, max_size=settings.max_batch_size, field="features")
+        rows = [validation.validate_row(model, row, i) for i, row in enumerate(body.features)]
+        outcomes = await serving.resolve(model, FEATURES_TO_PREDICTION, [features_input(r) for r in rows],
+                                         skip_cache=body.skip_cache)
+        record(caller, f"{FEATURES_TO_PREDICTION}_batch", {"features": rows})
         return batch_result(outcomes, rows, field="features", echo=body.echo_input)
 
-    @router.post(f"/{SMS_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def sms_to_prediction_batch(body: SmsBatchInput, caller: CallerIdDep) -> SmsBatchPredictionResult:
-        service.check_batch(body.sms_ids, max_size=settings.max_batch_size, field="sms_ids")
-        outcomes = await service.predict_sms(cache, reader, model, body.sms_ids, body.skip_cache)
-        found = [o for o in outcomes if o is not None]
-        input_json = service.canonical_json({"sms_ids": body.sms_ids})
-        record(caller, f"{SMS_TO_PREDICTION}_batch", input_json, found)
+    @router.post(f"/{SMS_TO_PREDICTION}_batch", response_model_exclude_none=True,
+                 responses={409: {"description": "an id's online features are older than MAX_FEATURE_AGE_SECONDS"}})
+    async def sms_to_prediction_batch(body: SmsBatchInput, caller: CallerDep) -> SmsBatchPredictionResult:
+        validation.check_batch(body.sms_ids, max_size=settings.max_batch_size, field="sms_ids")
+        outcomes = await serving.resolve(model, SMS_TO_PREDICTION, [SmsQuery(i) for i in body.sms_ids],
+                                         skip_cache=body.skip_cache)
+        record(caller, f"{SMS_TO_PREDICTION}_batch", {"sms_ids": body.sms_ids})
         return SmsBatchPredictionResult(
             predictions=[_sms_item(sms_id, o) for sms_id, o in zip(body.sms_ids, outcomes, strict=True)]
         )
 
-    @router.get("/recent_call_log")
+    @router.get("/recent_call_log", responses=AUTH_RESPONSES)
     async def recent_call_log(
-        caller: CallerIdDep,
+        keyed: AuthenticatedCaller,
+        response: Response,
         limit: Annotated[int, Query(ge=1, le=RECENT_CALLS_HARD_MAX)] = 20,
-    ) -> CallLogResult:
-        since = datetime.now(UTC) - timedelta(seconds=settings.call_log_window_seconds)
-        entries = await service.run_blocking(
-            serving.recorder.recent, caller, model.version, since=since, limit=min(limit, settings.call_log_max_limit)
-        )
-        calls = [
-            CallRecord(
-                call_id=str(e.call_id),
-                called_at=uuid_datetime(e.call_id),
-                endpoint=e.endpoint,
-                input=json.loads(e.input_json),
-            )
+    ) -> list[CallRecord]:
+        """The caller's own calls to this version in the last hour, newest first."""
+        caller = keyed.name
+        entries = await recorder.recent(caller, model.version, limit=min(limit, settings.call_log_max_limit))
+        response.headers[CALLER_HEADER] = caller
+        response.headers[VERSION_HEADER] = model.version
+        return [
+            CallRecord(call_id=str(e.call_id), called_at=uuid_datetime(e.call_id), endpoint=e.endpoint,
+                       input=json.loads(e.input_json))
             for e in entries
         ]
-        return CallLogResult(caller_id=caller, version=model.version, calls=calls)
 
     return router
 
 
-def _sms_item(sms_id: str, outcome: service.Outcome | None) -> SmsBatchItem:
+def _sms_item(sms_id: str, outcome: Outcome | None) -> SmsBatchItem:
     if outcome is None:
         return SmsBatchItem(sms_id=sms_id, found=False)
     result = _result(outcome.value, outcome.from_cache, None)
-    return SmsBatchItem(
-        sms_id=sms_id, found=True, prediction=result.prediction, top=result.top, from_cache=outcome.from_cache
-    )
+    return SmsBatchItem(sms_id=sms_id, found=True, prediction=result.prediction, top=result.top,
+                        from_cache=outcome.from_cache, **_freshness(outcome))

@@ -65,7 +65,14 @@ class PredictionResult(BaseModel):
     from_cache: bool
 
 
-class SmsPredictionResult(PredictionResult):
+class Freshness(BaseModel):
+    features_event_timestamp: datetime | None = Field(
+        default=None, description="Event time of the online feature row used, ISO 8601 UTC."
+    )
+    features_age_seconds: float | None = Field(default=None, description="How old that row was when used.")
+
+
+class SmsPredictionResult(PredictionResult, Freshness):
     sms_id: str
 
 
@@ -73,7 +80,7 @@ class BatchPredictionResult(BaseModel):
     predictions: list[PredictionResult]
 
 
-class SmsBatchItem(BaseModel):
+class SmsBatchItem(Freshness):
     sms_id: str
     found: bool = Field(description="False when the id has no features online (then no prediction).")
     prediction: Prediction | None = None
@@ -90,9 +97,3 @@ class CallRecord(BaseModel):
     called_at: datetime
     endpoint: str
     input: Any
-
-
-class CallLogResult(BaseModel):
-    caller_id: str
-    version: str
-    calls: list[CallRecord]

@@ -7,17 +7,16 @@ from collections.abc import Sized
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
-from api.common.auth import require_api_key
+from api.common.auth import AUTH_RESPONSES, READ, WRITE, require_scope, require_user_scope
 from api.common.errors import PayloadTooLarge
-from api.common.ids import time_uuid
+from api.common.ids import MAX_ID_LENGTH, USER_ID_PATTERN, time_uuid
 from api.common.storage import StoredSms
 from api.user_data.deps import SettingsDep, SmsStoreDep
 from api.user_data.schemas import (
-    USER_ID_PATTERN,
     BatchSmsCreate,
     BatchSmsResult,
     BatchSmsResults,
@@ -26,14 +25,15 @@ from api.user_data.schemas import (
     PendingPushPublic,
     SmsCreate,
     SmsCreated,
-    SmsPage,
     SmsPublic,
     require_time_uuid,
 )
-from api.user_data.settings import MAX_ID_LENGTH, MAX_PAGE_SIZE, MAX_PENDING_PAGE, UserDataSettings
+from api.user_data.settings import MAX_PAGE_SIZE, MAX_PENDING_PAGE, UserDataSettings
 
 router = APIRouter()
-keyed = APIRouter(dependencies=[Depends(require_api_key)])
+# Reading an inbox needs read (any inbox), read@<that user> or admin; everything else needs write.
+readers = APIRouter(dependencies=[Depends(require_user_scope(READ))], responses=AUTH_RESPONSES)
+keyed = APIRouter(dependencies=[Depends(require_scope(WRITE))], responses=AUTH_RESPONSES)
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
 SmsIdPath = Annotated[uuid.UUID, Path(), AfterValidator(require_time_uuid)]
@@ -43,24 +43,35 @@ BeforeQuery = Annotated[
 ]
 LimitQuery = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size (default from settings).")]
 
-UNAUTHORISED: dict[int | str, dict[str, Any]] = {401: {"description": "missing or wrong X-API-Key"}}
 INVALID = {422: {"description": "invalid body, path or query (JSON detail names the field)"}}
 TOO_LARGE = {413: {"description": "more items than MAX_BATCH_SIZE, or a body over MAX_BODY_BYTES"}}
 
 
-@router.get("/sms/{user_id}", tags=["sms"])
+NEXT_PAGE: dict[int | str, dict[str, Any]] = {200: {
+    "description": "the user's messages, newest first (the tutorial's list)",
+    "headers": {"Link": {
+        "description": 'The next (older) page, as GitHub pages lists: `<URL>; rel="next"`; absent on the last page.',
+        "schema": {"type": "string"},
+    }},
+}}
+
+
+@readers.get("/sms/{user_id}", tags=["sms"], responses={**NEXT_PAGE, **INVALID})
 async def list_sms(
-    user_id: UserIdPath, store: SmsStoreDep, settings: SettingsDep, limit: LimitQuery = None, before: BeforeQuery = None
-) -> SmsPage:
+    user_id: UserIdPath, store: SmsStoreDep, settings: SettingsDep, request: Request, response: Response,
+    limit: LimitQuery = None, before: BeforeQuery = None,
+) -> list[SmsPublic]:
     size = limit or settings.default_page_size
     # One row more than asked tells whether an older page exists, so the last page says so.
     rows = await run_in_threadpool(store.list, user_id, limit=size + 1, before=before)
     page = rows[:size]
-    next_before = page[-1].sms_id if len(rows) > size else None
-    return SmsPage(items=[SmsPublic.from_stored(user_id, sms) for sms in page], next_before=next_before)
+    if len(rows) > size:
+        next_url = request.url.include_query_params(before=str(page[-1].sms_id), limit=size)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return [SmsPublic.from_stored(user_id, sms) for sms in page]
 
 
-@router.get("/sms/{user_id}/{sms_id}", tags=["sms"], responses={404: {"description": "no such message for this user"}})
+@readers.get("/sms/{user_id}/{sms_id}", tags=["sms"], responses={404: {"description": "no such message for this user"}})
 async def get_sms(user_id: UserIdPath, sms_id: SmsIdPath, store: SmsStoreDep) -> SmsPublic:
     sms = await run_in_threadpool(store.get, user_id, sms_id)
     if sms is None:
@@ -75,8 +86,7 @@ async def get_sms(user_id: UserIdPath, sms_id: SmsIdPath, store: SmsStoreDep) ->
     responses={
         200: {"model": SmsCreated, "description": "this sms_id already holds this very message; nothing written"},
         409: {"description": "this sms_id already holds another message; nothing written"},
-        **UNAUTHORISED,
-        **INVALID,
+                **INVALID,
     },
 )
 async def create_sms(user_id: UserIdPath, body: SmsCreate, store: SmsStoreDep, response: Response) -> SmsCreated:
@@ -92,7 +102,7 @@ async def create_sms(user_id: UserIdPath, body: SmsCreate, store: SmsStoreDep, r
     return SmsCreated(successful=True, msg="stored", sms_id=sms.sms_id)
 
 
-@keyed.post("/batch/sms", tags=["inbox"], responses={**UNAUTHORISED, **TOO_LARGE, **INVALID})
+@keyed.post("/batch/sms", tags=["inbox"], responses={**TOO_LARGE, **INVALID})
 async def create_sms_batch(body: BatchSmsCreate, store: SmsStoreDep, settings: SettingsDep) -> BatchSmsResults:
     """Store each message with its pending push and idempotency key (statuses: created, replayed,
     key_conflict); one storage call for the whole batch."""
@@ -102,7 +112,7 @@ async def create_sms_batch(body: BatchSmsCreate, store: SmsStoreDep, settings: S
     return BatchSmsResults(items=[BatchSmsResult.from_store(result) for result in results])
 
 
-@keyed.get("/pending", tags=["inbox"], responses={**UNAUTHORISED, **INVALID})
+@keyed.get("/pending", tags=["inbox"], responses={**INVALID})
 async def list_pending(
     store: SmsStoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PENDING_PAGE)] = 100,
@@ -117,7 +127,7 @@ async def list_pending(
     "/pending/clear",
     tags=["inbox"],
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={204: {"description": "cleared (unknown ids are ignored)"}, **UNAUTHORISED, **TOO_LARGE, **INVALID},
+    responses={204: {"description": "cleared (unknown ids are ignored)"}, **TOO_LARGE, **INVALID},
 )
 async def clear_pending(body: PendingClear, store: SmsStoreDep, settings: SettingsDep) -> None:
     _check_size(body.sms_ids, settings, field="sms_ids")
@@ -129,4 +139,5 @@ def _check_size(items: Sized, settings: UserDataSettings, *, field: str) -> None
         raise PayloadTooLarge(f"{field} holds {len(items)} items; the limit is {settings.max_batch_size}")
 
 
+router.include_router(readers)
 router.include_router(keyed)

@@ -6,16 +6,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from api.common.ids import MAX_ID_LENGTH, UserId
 from api.common.storage import BatchStatus, PendingPush, SmsBatchItem, SmsBatchResult, StoredSms
-from api.user_data.settings import MAX_ID_LENGTH, MAX_TEXT_LENGTH
+from api.user_data.settings import MAX_TEXT_LENGTH
 from contract.feature_store import V2_LENGTH
 
 MAX_KEY_LENGTH = 255
 MAX_TOKEN_ID = 2**31 - 1  # Cassandra `int`
 
-# Ids appear in URLs and Cassandra partition keys: short, printable, no slashes.
-USER_ID_PATTERN = r"^[A-Za-z0-9._@+-]+$"
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
 SenderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH)]
 
 
@@ -68,11 +66,6 @@ class SmsPublic(BaseModel):
     def from_stored(cls, user_id: str, sms: StoredSms) -> "SmsPublic":
         return cls(sms_id=sms.sms_id, user_id=user_id, sender_id=sms.sender_id, sms_text=sms.sms_text,
                    received_at=sms.received_at)
-
-
-class SmsPage(BaseModel):
-    items: list[SmsPublic]
-    next_before: uuid.UUID | None = Field(description="Pass as `before` for the next (older) page; null at the end.")
 
 
 class BatchSmsItem(BaseModel):

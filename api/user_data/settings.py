@@ -8,7 +8,6 @@ from api.common.auth import ApiKeySettings
 from api.common.settings import BaseServiceSettings
 
 MAX_TEXT_LENGTH = 5_000  # characters, as model serving accepts
-MAX_ID_LENGTH = 128
 MAX_PAGE_SIZE = 100
 MAX_PENDING_PAGE = 1_000
 DAY_SECONDS = 86_400

@@ -68,7 +68,7 @@ def test_predict_proba_after_fit_returns_probabilities_for_classes_0_1(version: 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_a_row_gets_the_same_answer_alone_or_in_any_batch(version: str) -> None:
-    # Serving batches concurrent requests together (api/model_serving/batching.py).
+    # Serving batches concurrent requests together (api/model_serving/serving.py).
     X, y, encoder = _inputs(version)
     model = _estimator(version, encoder).fit(X, y)
     rows = X[:70]

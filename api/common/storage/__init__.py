@@ -117,6 +117,26 @@ class CallLog(Protocol):
     def recent(self, caller_id: str, version: str, *, since: datetime, limit: int) -> list[CallLogEntry]: ...
 
 
+class RateCount(NamedTuple):
+    bucket: int  # the bucket's start, whole seconds since the epoch
+    worker: str
+    count: int
+
+
+@runtime_checkable
+class RateCounts(Protocol):
+    """How many requests each worker admitted per (caller, version) and time bucket; the rate limiter's
+    shared state. A worker only ever writes its own rows, so a write is an idempotent upsert."""
+
+    def put(self, caller_id: str, version: str, worker: str, counts: dict[int, int], *, ttl_seconds: int) -> None:
+        """Set this worker's count for each bucket in `counts` (kept `ttl_seconds`)."""
+        ...
+
+    def read(self, caller_id: str, version: str, *, since_bucket: int) -> list[RateCount]:
+        """Every worker's counts for buckets >= since_bucket."""
+        ...
+
+
 @runtime_checkable
 class SmsStore(Protocol):
     def add(self, user_id: str, sms: StoredSms) -> AddStatus:
@@ -169,6 +189,7 @@ class Stores:
     call_log: CallLog
     backend: Backend
     sms: SmsStore
+    rate_counts: RateCounts
 
     def ping(self) -> None:
         self.backend.ping()
@@ -197,6 +218,8 @@ __all__ = [
     "CallLogEntry",
     "PendingPush",
     "PredictionCache",
+    "RateCount",
+    "RateCounts",
     "SmsBatchItem",
     "SmsBatchResult",
     "SmsStore",

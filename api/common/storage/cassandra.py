@@ -16,7 +16,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.util import min_uuid_from_time
 
 from api.common.settings import BaseServiceSettings
-from api.common.storage import CacheKey, CallLogEntry, Stores
+from api.common.storage import CacheKey, CallLogEntry, RateCount, Stores
 
 PROTOCOL_VERSION = 4
 CALL_LOG_TTL_SECONDS = 3600
@@ -31,6 +31,11 @@ TABLES = (
         caller_id text, version text, called_at timeuuid, endpoint text, input_json text,
         PRIMARY KEY ((caller_id, version), called_at)
     ) WITH CLUSTERING ORDER BY (called_at DESC) AND default_time_to_live = {CALL_LOG_TTL_SECONDS}""",
+    # The rate limiter's per-worker counts (api.model_serving.rate_limit); TTL per row (USING TTL).
+    """CREATE TABLE IF NOT EXISTS rate_counts (
+        caller_id text, version text, bucket bigint, worker text, count int,
+        PRIMARY KEY ((caller_id, version), bucket, worker)
+    )""",
     """CREATE TABLE IF NOT EXISTS smss_by_users (
         user_id text, sms_id timeuuid, sender_id text, sms_text text,
         PRIMARY KEY ((user_id), sms_id)
@@ -152,6 +157,28 @@ class CassandraCallLog:
         ]
 
 
+class CassandraRateCounts:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._insert = session.prepare(
+            "INSERT INTO rate_counts (caller_id, version, bucket, worker, count) VALUES (?, ?, ?, ?, ?) USING TTL ?"
+        )
+        self._read = session.prepare(
+            "SELECT bucket, worker, count FROM rate_counts WHERE caller_id = ? AND version = ? AND bucket >= ?"
+        )
+
+    def put(self, caller_id: str, version: str, worker: str, counts: dict[int, int], *, ttl_seconds: int) -> None:
+        # Usually one or two buckets changed since the last sync; their writes go concurrently.
+        futures = [self.session.execute_async(self._insert, (caller_id, version, bucket, worker, count, ttl_seconds))
+                   for bucket, count in counts.items()]
+        for future in futures:
+            future.result()
+
+    def read(self, caller_id: str, version: str, *, since_bucket: int) -> list[RateCount]:
+        rows = self.session.execute(self._read, (caller_id, version, since_bucket))
+        return [RateCount(row.bucket, row.worker, row.count) for row in rows]
+
+
 def make_cassandra_stores(settings: BaseServiceSettings) -> Stores:
     from api.common.storage.cassandra_sms import CassandraSmsStore  # it builds on connect() above
 
@@ -161,4 +188,5 @@ def make_cassandra_stores(settings: BaseServiceSettings) -> Stores:
         call_log=CassandraCallLog(backend.session),
         backend=backend,
         sms=CassandraSmsStore(backend.session),
+        rate_counts=CassandraRateCounts(backend.session),
     )

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from api.common.ids import datetime_ticks, uuid_ticks
 from api.common.settings import BaseServiceSettings
-from api.common.storage import CacheKey, CallLogEntry, Stores
+from api.common.storage import CacheKey, CallLogEntry, RateCount, Stores
 
 CALL_LOG_RETENTION_SECONDS = 3600  # DESIGN §6: call_log rows live one hour
 PURGE_INTERVAL_SECONDS = 60.0
@@ -45,6 +45,15 @@ CREATE TABLE IF NOT EXISTS call_log (
     PRIMARY KEY (caller_id, version, called_at_ticks, call_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS call_log_expiry ON call_log (expires_at);
+CREATE TABLE IF NOT EXISTS rate_counts (
+    caller_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (caller_id, version, bucket, worker)
+) WITHOUT ROWID;
 """
 
 
@@ -100,6 +109,7 @@ class SqliteDatabase:
         with self.locked() as conn:
             conn.execute("DELETE FROM prediction_cache WHERE expires_at <= ?", (now,))
             conn.execute("DELETE FROM call_log WHERE expires_at <= ?", (now,))
+            conn.execute("DELETE FROM rate_counts WHERE expires_at <= ?", (now,))
 
 
 class SqlitePredictionCache:
@@ -170,10 +180,32 @@ class SqliteCallLog:
         ]
 
 
+class SqliteRateCounts:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    def put(self, caller_id: str, version: str, worker: str, counts: dict[int, int], *, ttl_seconds: int) -> None:
+        expires = self.db.clock() + ttl_seconds
+        rows = [(caller_id, version, bucket, worker, count, expires) for bucket, count in counts.items()]
+        with self.db.locked() as conn:
+            conn.executemany("INSERT OR REPLACE INTO rate_counts VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self.db.purge_expired_if_due()
+
+    def read(self, caller_id: str, version: str, *, since_bucket: int) -> list[RateCount]:
+        with self.db.locked() as conn:
+            rows = conn.execute(
+                "SELECT bucket, worker, count FROM rate_counts"
+                " WHERE caller_id = ? AND version = ? AND bucket >= ? AND expires_at > ?",
+                (caller_id, version, since_bucket, self.db.clock()),
+            ).fetchall()
+        return [RateCount(*row) for row in rows]
+
+
 def make_sqlite_stores(settings: BaseServiceSettings) -> Stores:
     from api.common.storage.sqlite_sms import SqliteSmsStore  # it builds on SqliteDatabase above
 
     db = SqliteDatabase(settings.sqlite_path)
     return Stores(
-        prediction_cache=SqlitePredictionCache(db), call_log=SqliteCallLog(db), backend=db, sms=SqliteSmsStore(db)
+        prediction_cache=SqlitePredictionCache(db), call_log=SqliteCallLog(db), backend=db, sms=SqliteSmsStore(db),
+        rate_counts=SqliteRateCounts(db),
     )

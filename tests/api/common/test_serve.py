@@ -108,3 +108,30 @@ def test_refuses_a_port_that_something_listens_on() -> None:
             assert b"cannot listen" in process.stdout.read()  # type: ignore[union-attr]
         finally:
             process.kill()
+
+
+def _scrape_hits(port: int) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert "feast_" not in text
+    [line] = [line for line in text.splitlines() if line.startswith("spamops_test_hits_total ")]
+    return float(line.split()[1])
+
+
+def test_metrics_sum_all_workers_and_never_go_backwards_across_a_killed_worker() -> None:
+    port = free_port()
+    process = _serve("tests.api.common.metrics_app:app", port)
+    try:
+        pids = _pids_seen(port, 32)  # 32 requests, spread over both workers
+        assert len(pids) == 2, pids
+        assert _scrape_hits(port) == 32  # both workers' counts, whichever worker answers the scrape
+        os.kill(int(min(pids)), signal.SIGKILL)
+        scrapes = []
+        deadline = time.monotonic() + 30
+        while len(seen := _pids_seen(port, 8)) < 2 or min(pids) in seen:
+            scrapes.append(_scrape_hits(port))
+            assert time.monotonic() < deadline, seen
+        scrapes.append(_scrape_hits(port))
+        assert scrapes == sorted(scrapes) and scrapes[0] >= 32 + 8, scrapes  # the dead worker's counts stay
+    finally:
+        process.terminate()  # SIGTERM: the supervisor removes its metrics directory
+        process.wait(timeout=30)

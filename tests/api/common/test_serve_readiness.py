@@ -66,7 +66,8 @@ def test_a_killed_workers_replacement_accepts_only_when_ready(
 ) -> None:
     service = platform_services({"model_serving": free_port()}, repo=feast_repo)["model_serving"]
     env = {"SPAM_MODEL_VERSIONS": "v1,v2,v3", "MODELS_DIR": str(models_dir), "FEATURE_REPO_PATH": str(feast_repo),
-           "SQLITE_PATH": str(tmp_path / "serving.db"), "LOG_LEVEL": "WARNING"}
+           "SQLITE_PATH": str(tmp_path / "serving.db"), "LOG_LEVEL": "WARNING",
+           "SPAMOPS_API_KEY": "readiness-test-key", "RATE_LIMIT_ANONYMOUS": "0"}
     server = processes.start(service, tmp_path, env)
     out = tmp_path / "load.json"
     try:

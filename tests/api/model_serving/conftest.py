@@ -1,16 +1,21 @@
 """Router-level fixtures: a fake model implementing SpamModel, a fake online store, SQLite app stores."""
 
 import math
+import os
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")  # main.py builds its module-level app on import
+
 from api.common.errors import InvalidFeatures
 from api.common.settings import BaseServiceSettings
 from api.common.storage import Stores, make_stores
+from api.model_serving.feature_reader import OnlineRow
 from api.model_serving.main import create_app
 from api.model_serving.settings import ModelServingSettings
 
@@ -52,16 +57,18 @@ class FakeModel:
 
 
 class FakeReader:
-    """Online rows by sms_id; ids not in `rows` have no features."""
+    """Online rows by sms_id, all written `age` ago; ids not in `rows` have no features."""
 
-    def __init__(self, rows: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, rows: dict[str, dict[str, Any]], *, age: timedelta = timedelta(seconds=3)) -> None:
         self.rows = rows
+        self.event_time = datetime.now(UTC).replace(microsecond=0) - age
         self.reads: list[list[str]] = []
         self.healthy = True
 
-    def read(self, view: str, fields: Sequence[str], sms_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+    def read(self, view: str, fields: Sequence[str], sms_ids: Sequence[str]) -> list[OnlineRow | None]:
         self.reads.append(list(sms_ids))
-        return [None if i not in self.rows else {f: self.rows[i][f] for f in fields} for i in sms_ids]
+        return [None if i not in self.rows else OnlineRow({f: self.rows[i][f] for f in fields}, self.event_time)
+                for i in sms_ids]
 
     def ping(self, view: str, field: str) -> None:
         if not self.healthy:
@@ -71,6 +78,8 @@ class FakeReader:
         pass
 
 
+ALICE_KEY, BOB_KEY = "alice-key-1", "bob-key-2"
+ALICE, BOB = {"X-API-Key": ALICE_KEY}, {"X-API-Key": BOB_KEY}
 ONLINE_ROWS = {"sms1": {"a": 10.0, "b": 3.0, "c": 1.0}, "sms2": {"a": 5.0, "b": 0.0, "c": 0.0}}
 
 
@@ -78,11 +87,13 @@ ONLINE_ROWS = {"sms1": {"a": 10.0, "b": 3.0, "c": 1.0}, "sms2": {"a": 5.0, "b": 
 def serving_settings(tmp_path: Path) -> ModelServingSettings:
     return ModelServingSettings(
         spam_model_versions="v1",
+        spamops_api_keys=f"alice:{ALICE_KEY}:read,bob:{BOB_KEY}:read",
         sqlite_path=tmp_path / "app.db",
         max_batch_size=8,
         max_text_length=100,
         call_log_max_limit=5,
         logs_fraction=1.0,
+        feature_cache_ttl_seconds=0,  # every sms_to_prediction reads the fake online store (see test_serving)
     )
 
 

@@ -49,7 +49,7 @@ def test_text_to_features_shape(real_client: TestClient, version: str, length: i
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_text_to_prediction_is_real_predict_proba(real_client: TestClient, version: str) -> None:
-    model = real_client.app.state.models[version]
+    model = real_client.app.state.serving.models[version]
     expected = model.estimator.predict_proba([model.text_to_features(SPAM)])[0]
     body = real_client.post(f"/model/{version}/text_to_prediction", json={"text": SPAM, "skip_cache": True}).json()
     assert body["prediction"] == pytest.approx({"ham": expected[0], "spam": expected[1]})
@@ -85,11 +85,11 @@ def test_online_features_match_serving_features(
     real_client: TestClient, known_sms_id: str, version: str, built_platform: object
 ) -> None:
     """No training/serving skew: the online row equals the features serving computes from the text."""
-    model = real_client.app.state.models[version]
+    model = real_client.app.state.serving.models[version]
     text = built_platform.raw.set_index("sms_id").loc[known_sms_id, "text"]  # type: ignore[attr-defined]
-    [row] = real_client.app.state.feature_reader.read(model.feature_view, model.feature_names, [known_sms_id])
+    [row] = real_client.app.state.serving.reader.read(model.feature_view, model.feature_names, [known_sms_id])
     assert row is not None
-    assert model.features_from_online(row) == pytest.approx(model.text_to_features(text))
+    assert model.features_from_online(row.values) == pytest.approx(model.text_to_features(text))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -108,10 +108,11 @@ def test_sms_batch_mixes_found_and_missing(real_client: TestClient, known_sms_id
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
 def test_token_ids_out_of_vocabulary_range_return_422(real_client: TestClient, version: str) -> None:
-    n_ids = real_client.app.state.models[version].encoder.n_ids
+    n_ids = real_client.app.state.serving.models[version].encoder.n_ids
     response = real_client.post(f"/model/{version}/features_to_prediction", json={"features": [n_ids] + [0] * 29})
     assert response.status_code == 422
-    assert response.json() == {"detail": f"features[0] must be a token id in [0, {n_ids}), got {n_ids}"}
+    [error] = response.json()["detail"]
+    assert error["msg"] == f"features[0] must be a token id in [0, {n_ids}), got {n_ids}"
 
 
 def test_tampered_artifact_fails_start_up(models_dir: Path, feast_repo: Path, tmp_path: Path) -> None:
@@ -158,7 +159,7 @@ def test_concurrent_requests_batched_together_each_get_their_own_answer(real_cli
     with ThreadPoolExecutor(16) as pool:
         answers = list(pool.map(ask, calls))
     for (version, text), answer in zip(calls, answers, strict=True):
-        model = real_client.app.state.models[version]
+        model = real_client.app.state.serving.models[version]
         [expected] = model.features_to_predictions([model.text_to_features(text)])
         assert answer == pytest.approx(expected, abs=1e-12), (version, text)
     shared = len(calls) - (_predict_calls(real_client) - before)

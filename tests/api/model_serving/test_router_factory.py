@@ -1,10 +1,16 @@
 """Every route of one model router, with a fake model: happy paths, every bad input, cache, call log."""
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
 from api.common.storage import Stores
-from tests.api.model_serving.conftest import FakeModel, FakeReader
+from api.model_serving.call_log import text_digest
+from api.model_serving.main import create_app
+from api.model_serving.settings import ModelServingSettings
+from tests.api.model_serving.conftest import ALICE, BOB, FakeModel, FakeReader
 
 BASE = "/model/v1"
 JSON = {"content-type": "application/json"}
@@ -61,6 +67,34 @@ def test_sms_to_prediction_reads_online_features(client: TestClient, fake_reader
     assert body["sms_id"] == "sms1"
     assert_prediction(body)
     assert fake_reader.reads == [["sms1"]]
+
+
+def test_sms_to_prediction_returns_the_features_event_time_and_age(
+    client: TestClient, fake_reader: FakeReader
+) -> None:
+    _, body = post(client, "sms_to_prediction", {"sms_id": "sms1"})
+    assert datetime.fromisoformat(body["features_event_timestamp"]) == fake_reader.event_time
+    assert body["features_event_timestamp"].endswith("Z")
+    assert 3 <= body["features_age_seconds"] < 10
+    _, batch = post(client, "sms_to_prediction_batch", {"sms_ids": ["sms1", "nope"]})
+    assert 3 <= batch["predictions"][0]["features_age_seconds"] < 10
+    assert "features_age_seconds" not in batch["predictions"][1]
+
+
+def test_sms_to_prediction_older_than_the_limit_returns_409(
+    serving_settings: ModelServingSettings, fake_model: FakeModel, app_stores: Stores
+) -> None:
+    settings = serving_settings.model_copy(update={"max_feature_age_seconds": {"v1": 60.0}})
+    reader = FakeReader({"sms1": {"a": 1.0, "b": 0.0, "c": 0.0}}, age=timedelta(seconds=90))
+    app = create_app(settings, models=[fake_model], stores=app_stores, feature_reader=reader)
+    with TestClient(app) as stale_client:
+        status, body = post(stale_client, "sms_to_prediction", {"sms_id": "sms1"})
+        assert status == 409
+        assert body["detail"]["max_feature_age_seconds"] == 60
+        assert 90 <= body["detail"]["features_age_seconds"] < 100
+        assert "limit is 60 s" in body["detail"]["msg"]
+        assert post(stale_client, "sms_to_prediction_batch", {"sms_ids": ["sms1"]})[0] == 409
+        assert 'spamops_feature_age_seconds_bucket{le="3600.0",version="v1"}' in stale_client.get("/metrics").text
 
 
 def test_sms_to_prediction_unknown_id_returns_404(client: TestClient) -> None:
@@ -259,8 +293,9 @@ def test_oversized_body_returns_413(client: TestClient) -> None:
 def test_second_call_is_from_cache(client: TestClient, endpoint: str, body: dict) -> None:
     first, second = post(client, endpoint, body)[1], post(client, endpoint, body)[1]
     assert (first["from_cache"], second["from_cache"]) == (False, True)
-    assert {k: v for k, v in first.items() if k != "from_cache"} == {
-        k: v for k, v in second.items() if k != "from_cache"
+    varying = {"from_cache", "features_age_seconds"}  # the age grows between the two calls
+    assert {k: v for k, v in first.items() if k not in varying} == {
+        k: v for k, v in second.items() if k not in varying
     }
 
 
@@ -279,8 +314,8 @@ def test_integral_and_float_features_share_a_cache_entry(client: TestClient) -> 
 
 def test_cache_hit_from_persisted_layer(client: TestClient, app_stores: Stores, fake_model: FakeModel) -> None:
     post(client, "text_to_prediction", {"text": "persist me"})
-    client.app.state.serving.recorder.writer.flush()
-    client.app.state.prediction_cache._memory.clear()  # force the persisted layer
+    client.app.state.serving.writer.flush()
+    client.app.state.serving.memory._cache.clear()  # force the persisted layer
     assert post(client, "text_to_prediction", {"text": "persist me"})[1]["from_cache"] is True
     assert fake_model.predict_calls == [1]
 
@@ -295,7 +330,7 @@ def test_failing_background_writes_do_not_fail_requests(client: TestClient, app_
         status, body = post(client, "text_to_prediction", {"text": "still fine", "skip_cache": True})
         assert status == 200
         assert_prediction(body)
-    client.app.state.serving.recorder.writer.flush()
+    client.app.state.serving.writer.flush()
     metrics = client.get("/metrics").text
     assert 'spamops_background_failures_total{task="call_log_append"}' in metrics
 
@@ -314,38 +349,77 @@ def test_failing_cache_read_is_a_miss(client: TestClient, app_stores: Stores, fa
 # --- call log ------------------------------------------------------------------------------------
 
 
-def test_recent_call_log_is_newest_first_and_per_caller(client: TestClient) -> None:
+def test_recent_call_log_is_a_newest_first_list_of_the_callers_own_calls(client: TestClient) -> None:
     for text in ("first", "second", "third"):
-        post(client, "text_to_prediction", {"text": text}, **{"X-Caller-Id": "alice"})
-    post(client, "text_to_prediction", {"text": "bob's"}, **{"X-Caller-Id": "bob"})
-    body = client.get(f"{BASE}/recent_call_log", headers={"X-Caller-Id": "alice"}).json()
-    assert body["caller_id"] == "alice" and body["version"] == "v1"
-    assert [c["input"]["text"] for c in body["calls"]] == ["third", "second", "first"]
-    assert all(c["endpoint"] == "text_to_prediction" for c in body["calls"])
-    times = [c["called_at"] for c in body["calls"]]
+        post(client, "text_to_prediction", {"text": text}, **ALICE)
+    post(client, "text_to_prediction", {"text": "bob's"}, **BOB)
+    post(client, "text_to_prediction", {"text": "anonymous"})
+    response = client.get(f"{BASE}/recent_call_log", headers=ALICE)
+    calls = response.json()
+    assert (response.headers["x-caller"], response.headers["x-model-version"]) == ("alice", "v1")
+    assert [c["input"]["text"] for c in calls] == [text_digest(t) for t in ("third", "second", "first")]
+    assert all(c["endpoint"] == "text_to_prediction" for c in calls)
+    times = [c["called_at"] for c in calls]
     assert times == sorted(times, reverse=True)
+    assert [c["input"]["text"] for c in client.get(f"{BASE}/recent_call_log", headers=BOB).json()] == [
+        text_digest("bob's")
+    ]
+
+
+def test_recent_call_log_needs_a_key(client: TestClient) -> None:
+    assert client.get(f"{BASE}/recent_call_log").status_code == 401
+    assert client.get(f"{BASE}/recent_call_log", headers={"X-API-Key": "wrong"}).status_code == 401
+
+
+def test_forged_identity_headers_change_nothing(client: TestClient, app_stores: Stores) -> None:
+    forged = {"X-Caller-Id": "alice", "X-Forwarded-For": "10.9.8.7"}
+    post(client, "text_to_prediction", {"text": "who am i"}, **forged)
+    assert client.get(f"{BASE}/recent_call_log", headers=ALICE).json() == []
+    client.app.state.serving.writer.flush()
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    assert len(app_stores.call_log.recent("addr:testclient", "v1", since=since, limit=5)) == 1
 
 
 def test_recent_call_log_is_bounded(client: TestClient) -> None:
     for i in range(7):
-        post(client, "text_to_features", {"text": f"t{i}"}, **{"X-Caller-Id": "carol"})
-    headers = {"X-Caller-Id": "carol"}
-    assert len(client.get(f"{BASE}/recent_call_log", headers=headers).json()["calls"]) == 5  # settings max
-    assert len(client.get(f"{BASE}/recent_call_log?limit=2", headers=headers).json()["calls"]) == 2
-    assert client.get(f"{BASE}/recent_call_log?limit=0", headers=headers).status_code == 422
-    assert client.get(f"{BASE}/recent_call_log?limit=abc", headers=headers).status_code == 422
+        post(client, "text_to_features", {"text": f"t{i}"}, **ALICE)
+    assert len(client.get(f"{BASE}/recent_call_log", headers=ALICE).json()) == 5  # settings max
+    assert len(client.get(f"{BASE}/recent_call_log?limit=2", headers=ALICE).json()) == 2
+    assert client.get(f"{BASE}/recent_call_log?limit=0", headers=ALICE).status_code == 422
+    assert client.get(f"{BASE}/recent_call_log?limit=abc", headers=ALICE).status_code == 422
 
 
-def test_overlong_caller_id_is_refused_not_truncated(client: TestClient) -> None:
-    status, body = post(client, "text_to_prediction", {"text": "hi"}, **{"X-Caller-Id": "c" * 129})
-    assert status == 422 and "X-Caller-Id" in body["detail"]
+def test_call_log_stores_texts_as_digest_and_length(client: TestClient, app_stores: Stores) -> None:
+    post(client, "text_to_prediction_batch", {"texts": ["your code is 123456", "hi"]})
+    client.app.state.serving.writer.flush()
+    [entry] = app_stores.call_log.recent("addr:testclient", "v1", since=datetime(2000, 1, 1, tzinfo=UTC), limit=5)
+    assert "123456" not in entry.input_json
+    assert json.loads(entry.input_json) == {"texts": [text_digest("your code is 123456"), text_digest("hi")]}
+    assert text_digest("hi")["length"] == 2
 
 
-def test_recent_call_log_defaults_to_client_host(client: TestClient) -> None:
-    post(client, "text_to_prediction", {"text": "anonymous"})
-    body = client.get(f"{BASE}/recent_call_log").json()
-    assert body["caller_id"] == "testclient"
-    assert body["calls"][0]["input"] == {"text": "anonymous"}
+def test_call_log_raw_inputs_setting_keeps_texts(
+    serving_settings: ModelServingSettings, fake_model: FakeModel, fake_reader: FakeReader, app_stores: Stores
+) -> None:
+    settings = serving_settings.model_copy(update={"call_log_raw_inputs": True})
+    app = create_app(settings, models=[fake_model], stores=app_stores, feature_reader=fake_reader)
+    with TestClient(app) as raw_client:
+        post(raw_client, "text_to_prediction", {"text": "plain"}, **ALICE)
+        assert raw_client.get(f"{BASE}/recent_call_log", headers=ALICE).json()[0]["input"] == {"text": "plain"}
+
+
+def test_over_the_rate_limit_returns_429_with_retry_after(
+    serving_settings: ModelServingSettings, fake_model: FakeModel, fake_reader: FakeReader, app_stores: Stores
+) -> None:
+    settings = serving_settings.model_copy(update={"rate_limit_anonymous": 3, "rate_limit_window_seconds": 30.0})
+    app = create_app(settings, models=[fake_model], stores=app_stores, feature_reader=fake_reader)
+    with TestClient(app) as limited:
+        assert [post(limited, "text_to_prediction", {"text": "hi"})[0] for _ in range(3)] == [200] * 3
+        response = limited.post(f"{BASE}/text_to_prediction", json={"text": "hi"})
+        assert response.status_code == 429
+        assert 1 <= int(response.headers["retry-after"]) <= 30
+        assert response.json() == {"detail": "caller addr:testclient is over its limit of 3 requests per 30 s for v1"}
+        assert post(limited, "text_to_prediction", {"text": "hi"}, **ALICE)[0] == 200  # a key is its own caller
 
 
 # --- ops -----------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""User-data app over SQLite in tmp, with a known API key."""
+"""User-data app over SQLite in tmp, with known API keys: `client` sends the shared (admin) key, `anonymous`
+sends none."""
 
 import os
 from collections.abc import Iterator
@@ -15,15 +16,25 @@ from api.user_data.settings import UserDataSettings
 
 API_KEY = "s3cret-key"
 AUTH = {"X-API-Key": API_KEY}
+# One caller per scope the routes distinguish.
+KEYS = {"web": "web-key", "inbox": "inbox-key", "telco": "telco-key", "fiona": "fiona-key"}
+SCOPED_KEYS = "web:web-key:read,inbox:inbox-key:read+write,telco:telco-key:write,fiona:fiona-key:read@fiona"
 
 
 @pytest.fixture
 def user_data_settings(tmp_path: Path) -> UserDataSettings:
-    return UserDataSettings(spamops_api_key=API_KEY, sqlite_path=tmp_path / "app.db", default_page_size=3,
-                            logs_fraction=0.0)
+    return UserDataSettings(spamops_api_key=API_KEY, spamops_api_keys=SCOPED_KEYS, sqlite_path=tmp_path / "app.db",
+                            default_page_size=3, logs_fraction=0.0)
 
 
 @pytest.fixture
 def client(user_data_settings: UserDataSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(user_data_settings), raise_server_exceptions=False) as test_client:
+    app = create_app(user_data_settings)
+    with TestClient(app, raise_server_exceptions=False, headers=AUTH) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def anonymous(client: TestClient) -> TestClient:
+    """The same app (already started by `client`), without a key."""
+    return TestClient(client.app, raise_server_exceptions=False)

@@ -50,7 +50,7 @@ def test_batch_retry_with_key_is_replayed_with_first_id(client: TestClient) -> N
     _batch(client, first)
     [result] = _batch(client, _item(key="retry-key"))
     assert result == {"sms_id": first["sms_id"], "status": "replayed", "pending": True}
-    assert [m["sms_id"] for m in client.get("/sms/fiona").json()["items"]] == [first["sms_id"]]
+    assert [m["sms_id"] for m in client.get("/sms/fiona").json()] == [first["sms_id"]]
 
 
 def test_batch_key_reused_for_other_text_is_key_conflict(client: TestClient) -> None:
@@ -73,7 +73,7 @@ def test_batch_over_max_batch_size_returns_413(client: TestClient, user_data_set
     response = client.post("/batch/sms", json={"items": items}, headers=AUTH)
     assert response.status_code == 413
     assert "limit is" in response.json()["detail"]
-    assert client.get("/sms/fiona").json()["items"] == []
+    assert client.get("/sms/fiona").json() == []
 
 
 def test_batch_of_max_size_with_longest_texts_is_accepted(client: TestClient,
@@ -106,7 +106,7 @@ def test_batch_bad_item_returns_422_and_stores_nothing(client: TestClient, chang
     response = client.post("/batch/sms", json={"items": [_item(text="good"), _item(**change)]}, headers=AUTH)
     assert response.status_code == 422, change
     assert response.json()["detail"][0]["loc"][:3] == ["body", "items", 1]
-    assert client.get("/sms/fiona").json()["items"] == []
+    assert client.get("/sms/fiona").json() == []
 
 
 def test_batch_empty_returns_422(client: TestClient) -> None:
@@ -155,9 +155,9 @@ def test_clear_pending_over_max_batch_size_returns_413(client: TestClient,
 )
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}])
 def test_exactly_once_routes_without_valid_key_return_401(
-    client: TestClient, method: str, path: str, body: dict | None, headers: dict
+    anonymous: TestClient, method: str, path: str, body: dict | None, headers: dict
 ) -> None:
-    response = client.request(method, path, json=body, headers=headers)
+    response = anonymous.request(method, path, json=body, headers=headers)
     assert response.status_code == 401
     assert "X-API-Key" in response.json()["detail"]
 
@@ -165,10 +165,12 @@ def test_exactly_once_routes_without_valid_key_return_401(
 def test_openapi_documents_every_status(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     documented = {
-        ("/sms/{user_id}", "post"): {"200", "201", "401", "409", "422"},
-        ("/batch/sms", "post"): {"200", "401", "413", "422"},
-        ("/pending", "get"): {"200", "401", "422"},
-        ("/pending/clear", "post"): {"204", "401", "413", "422"},
+        ("/sms/{user_id}", "post"): {"200", "201", "401", "403", "409", "422"},
+        ("/sms/{user_id}", "get"): {"200", "401", "403", "422"},
+        ("/sms/{user_id}/{sms_id}", "get"): {"200", "401", "403", "404", "422"},
+        ("/batch/sms", "post"): {"200", "401", "403", "413", "422"},
+        ("/pending", "get"): {"200", "401", "403", "422"},
+        ("/pending/clear", "post"): {"204", "401", "403", "413", "422"},
     }
     for (path, method), statuses in documented.items():
         assert set(paths[path][method]["responses"]) == statuses, path

@@ -2,14 +2,16 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from pydantic import ValidationError
 
 from api.common.ids import time_uuid
 from api.user_data.settings import MAX_TEXT_LENGTH, UserDataSettings
-from tests.api.user_data.conftest import AUTH
+from tests.api.user_data.conftest import AUTH, KEYS
 
 
 def _post(client: TestClient, user: str = "fiona", text: str = "hello", **extra: object) -> dict:
@@ -59,24 +61,42 @@ def test_get_sms_of_another_user_returns_404(client: TestClient) -> None:
     assert client.get(f"/sms/max/{sms_id}").status_code == 404
 
 
-def test_list_sms_is_newest_first_and_pages_with_cursor(client: TestClient) -> None:
+def _next_query(response: Response) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(response.links["next"]["url"]).query)
+
+
+def test_list_sms_is_a_list_newest_first_paged_by_link_header(client: TestClient) -> None:
     ids = [_post(client, text=f"message {i}")["sms_id"] for i in range(5)]
-    first = client.get("/sms/fiona").json()  # default page size 3 in these settings
-    assert [item["sms_id"] for item in first["items"]] == ids[::-1][:3]
-    assert first["next_before"] == ids[2]
-    second = client.get("/sms/fiona", params={"before": first["next_before"]}).json()
-    assert [item["sms_id"] for item in second["items"]] == [ids[1], ids[0]]
-    assert second["next_before"] is None
+    first = client.get("/sms/fiona")  # default page size 3 in these settings
+    assert [item["sms_id"] for item in first.json()] == ids[::-1][:3]
+    assert first.links["next"]["url"].startswith("http://testserver/sms/fiona?")
+    assert _next_query(first) == {"limit": ["3"], "before": [ids[2]]}
+    second = client.get(first.links["next"]["url"])
+    assert [item["sms_id"] for item in second.json()] == [ids[1], ids[0]]
+    assert "Link" not in second.headers
 
 
-def test_list_sms_exact_page_has_no_next_cursor(client: TestClient) -> None:
+def test_list_sms_link_keeps_the_page_size(client: TestClient) -> None:
+    ids = [_post(client, text=f"m{i}")["sms_id"] for i in range(3)]
+    first = client.get("/sms/fiona", params={"limit": 1})
+    assert _next_query(first) == {"limit": ["1"], "before": [ids[2]]}
+    assert [item["sms_id"] for item in client.get(first.links["next"]["url"]).json()] == [ids[1]]
+
+
+def test_list_sms_exact_page_has_no_link(client: TestClient) -> None:
     for i in range(2):
         _post(client, text=f"m{i}")
-    assert client.get("/sms/fiona", params={"limit": 2}).json()["next_before"] is None
+    assert "Link" not in client.get("/sms/fiona", params={"limit": 2}).headers
 
 
 def test_list_sms_unknown_user_is_empty(client: TestClient) -> None:
-    assert client.get("/sms/nobody").json() == {"items": [], "next_before": None}
+    assert client.get("/sms/nobody").json() == []
+
+
+def test_openapi_documents_the_list_and_link_header(client: TestClient) -> None:
+    ok = client.get("/openapi.json").json()["paths"]["/sms/{user_id}"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"]["type"] == "array"
+    assert "rel=\"next\"" in ok["headers"]["Link"]["description"]
 
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"before": "nope"}, {"before": str(uuid.uuid4())}])
@@ -109,7 +129,7 @@ def test_create_sms_max_length_text_is_accepted(client: TestClient) -> None:
     _post(client, text="x" * MAX_TEXT_LENGTH)
 
 
-@pytest.mark.parametrize("user", ["u" * 129, "a b", "semi;colon"])
+@pytest.mark.parametrize("user", ["u" * 129, "a b", "semi;colon", "...", "%2E%2E"])
 def test_create_sms_invalid_user_id_returns_422(client: TestClient, user: str) -> None:
     response = client.post(f"/sms/{user}", json={"sender_id": "max", "sms_text": "hi"}, headers=AUTH)
     assert response.status_code == 422
@@ -121,7 +141,7 @@ def test_create_sms_identical_repeat_returns_200_same_shape(client: TestClient) 
     again = client.post("/sms/fiona", json={"sender_id": "max", "sms_text": "retried", "sms_id": sms_id}, headers=AUTH)
     assert again.status_code == 200
     assert again.json() == {"successful": True, "msg": "already stored", "sms_id": sms_id}
-    assert [item["sms_id"] for item in client.get("/sms/fiona").json()["items"]] == [sms_id]
+    assert [item["sms_id"] for item in client.get("/sms/fiona").json()] == [sms_id]
 
 
 @pytest.mark.parametrize("change", [{"sms_text": "changed"}, {"sender_id": "mum"}])
@@ -137,11 +157,11 @@ def test_create_sms_same_id_other_content_returns_409_and_keeps_first(client: Te
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"X-API-Key": ""}])
-def test_create_sms_without_valid_key_returns_401(client: TestClient, headers: dict) -> None:
-    response = client.post("/sms/fiona", json={"sender_id": "max", "sms_text": "hi"}, headers=headers)
+def test_create_sms_without_valid_key_returns_401(client: TestClient, anonymous: TestClient, headers: dict) -> None:
+    response = anonymous.post("/sms/fiona", json={"sender_id": "max", "sms_text": "hi"}, headers=headers)
     assert response.status_code == 401
     assert "X-API-Key" in response.json()["detail"]
-    assert client.get("/sms/fiona").json()["items"] == []
+    assert client.get("/sms/fiona").json() == []
 
 
 def test_health_ready_and_metrics(client: TestClient) -> None:
@@ -153,7 +173,8 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
 
 def test_settings_without_api_key_fail_with_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPAMOPS_API_KEY", raising=False)
-    with pytest.raises(ValidationError, match="SPAMOPS_API_KEY is not set"):
+    monkeypatch.delenv("SPAMOPS_API_KEYS", raising=False)
+    with pytest.raises(ValidationError, match="no API key is set: set SPAMOPS_API_KEYS"):
         UserDataSettings(_env_file=None)  # type: ignore[call-arg]
 
 
@@ -162,4 +183,36 @@ def test_lone_surrogate_is_422_and_nothing_stored(client: TestClient) -> None:
     response = client.post("/sms/fiona", content=body, headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "sms_text"]
-    assert client.get("/sms/fiona").json()["items"] == []
+    assert client.get("/sms/fiona").json() == []
+
+
+@pytest.mark.parametrize("path", ["/sms/fiona", f"/sms/fiona/{time_uuid()}"])
+@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}])
+def test_read_inbox_without_valid_key_returns_401(anonymous: TestClient, path: str, headers: dict) -> None:
+    response = anonymous.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "ApiKey"
+    assert "X-API-Key" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("caller", "user", "status"), [
+    ("fiona", "fiona", 200), ("fiona", "otto", 403), ("web", "otto", 200), ("inbox", "fiona", 200),
+    ("telco", "fiona", 403),
+])
+def test_read_inbox_needs_read_for_that_user(anonymous: TestClient, caller: str, user: str, status: int) -> None:
+    response = anonymous.get(f"/sms/{user}", headers={"X-API-Key": KEYS[caller]})
+    assert response.status_code == status
+    if status == 403:
+        assert response.json() == {"detail": f"caller {caller} lacks the read scope for user {user}"}
+
+
+def test_read_one_message_of_another_user_returns_403(client: TestClient, anonymous: TestClient) -> None:
+    sms_id = _post(client, user="otto")["sms_id"]
+    assert anonymous.get(f"/sms/otto/{sms_id}", headers={"X-API-Key": KEYS["fiona"]}).status_code == 403
+    assert anonymous.get(f"/sms/otto/{sms_id}", headers={"X-API-Key": KEYS["web"]}).status_code == 200
+
+
+@pytest.mark.parametrize(("caller", "status"), [("web", 403), ("fiona", 403), ("telco", 201), ("inbox", 201)])
+def test_create_sms_needs_write(anonymous: TestClient, caller: str, status: int) -> None:
+    body = {"sender_id": "max", "sms_text": "hi"}
+    assert anonymous.post("/sms/fiona", json=body, headers={"X-API-Key": KEYS[caller]}).status_code == status
