@@ -12,8 +12,6 @@ import pytest
 from api.common.storage import CacheKey
 from api.common.write_behind import WriteBehind
 from api.model_serving.serving import (
-    FEATURES_TO_PREDICTION,
-    TEXT_TO_PREDICTION,
     Outcome,
     Query,
     Serving,
@@ -23,6 +21,7 @@ from api.model_serving.serving import (
     canonical_json,
 )
 from api.model_serving.settings import ModelServingSettings
+from contract.routes import FEATURES_TO_PREDICTION, TEXT_TO_PREDICTION
 from tests.api.model_serving.conftest import ONLINE_ROWS, FakeModel, FakeReader
 
 
