@@ -12,6 +12,10 @@ ready: uvicorn runs the lifespan start-up first and then calls listen() on the s
 A SO_REUSEPORT socket takes its share of new connections from the moment it listens, so a replacement
 that listened before loading its models would hold connections for seconds without answering them.
 
+`X-Forwarded-For` counts only from the proxies in FORWARDED_ALLOW_IPS (uvicorn's own proxy-header
+handling); by default none is trusted, not even loopback. With `--workers 1` the one worker runs in
+this process, without a supervisor, so every service starts the same way.
+
 The supervisor restarts a worker that dies after start-up, stops everything if one fails to start,
 and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included); a worker
 whose supervisor is killed outright stops too.
@@ -30,6 +34,8 @@ from multiprocessing.process import BaseProcess
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app cannot start
 
+from api.common.settings import ServerSettings, split_csv
+
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
 BACKLOG = 2048
@@ -42,7 +48,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="warning")
-    return parser.parse_args(argv)
+    parser.add_argument("--forwarded-allow-ips", default=None,
+                        help="proxies trusted for X-Forwarded-For, comma-separated (default: FORWARDED_ALLOW_IPS)")
+    args = parser.parse_args(argv)
+    if args.forwarded_allow_ips is None:
+        args.forwarded_allow_ips = ServerSettings().forwarded_allow_ips
+    else:
+        args.forwarded_allow_ips = split_csv(args.forwarded_allow_ips)
+    return args
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -80,7 +93,7 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def run_worker(app: str, host: str, port: int, log_level: str) -> None:
+def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_ips: list[str]) -> None:
     """The body of one worker process."""
     exit_with_parent()
     try:
@@ -89,7 +102,9 @@ def run_worker(app: str, host: str, port: int, log_level: str) -> None:
         logger.error("cannot listen on %s:%s: %s", host, port, exc)
         raise SystemExit(STARTUP_FAILURE) from None
     # Server.startup awaits the lifespan start-up, then create_server(sock=...) listens with this backlog.
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG)
+    # Without trusted proxies the headers are not looked at; uvicorn would otherwise trust loopback.
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG,
+                            proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -102,7 +117,8 @@ class Supervisor:
 
     def spawn(self) -> BaseProcess:
         a = self.args
-        process = self.context.Process(target=run_worker, args=(a.app, a.host, a.port, a.log_level), daemon=False)
+        process = self.context.Process(target=run_worker, daemon=False,
+                                       args=(a.app, a.host, a.port, a.log_level, a.forwarded_allow_ips))
         process.start()
         return process
 
@@ -148,7 +164,11 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Supervisor(parse_args(argv)).run()
+    args = parse_args(argv)
+    if args.workers == 1:
+        run_worker(args.app, args.host, args.port, args.log_level, args.forwarded_allow_ips)
+        return 0
+    return Supervisor(args).run()
 
 
 if __name__ == "__main__":
