@@ -12,7 +12,7 @@ MATERIALIZED := feature_repo/data/.materialized
 MODELS := models/model1_2019/metadata.json models/model2_2020/metadata.json models/model3_2021/metadata.json
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup browser data tokenizer sources apply materialize models up down test lint bench clean lock
+.PHONY: setup browser data tokenizer sources apply materialize models env up down test lint bench clean lock
 
 setup: $(VENV)/.installed
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -54,11 +54,11 @@ models/model2_2020/metadata.json: $(REGISTRY) $(TOKENIZER) notebooks/train_model
 models/model3_2021/metadata.json: $(REGISTRY) $(TOKENIZER) notebooks/train_model_3_2021.ipynb
 	$(PY) scripts/run_notebook.py notebooks/train_model_3_2021.ipynb
 
-# A local .env with a fresh random API key; never overwrites an existing one.
-.env: | .env.example
-	sed "s/^SPAMOPS_API_KEY=$$/SPAMOPS_API_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(24))')/" .env.example > $@
+# A local .env with fresh API keys (shared, web, inbox, ops); an existing one only gets missing variables.
+env: | $(VENV)/.installed
+	$(PY) -m ops.env_file .env .env.example
 
-up: .env $(MATERIALIZED) $(MODELS)
+up: env $(MATERIALIZED) $(MODELS)
 	$(PY) scripts/init_user_data.py
 	$(PY) scripts/launch.py up
 	$(PY) scripts/backfill_features.py fiona max

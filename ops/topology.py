@@ -92,11 +92,9 @@ def feature_server(name: str = "feature_server", port: int = PORTS["feature_serv
 
 
 def uvicorn_service(name: str, app: str, port: int, workers: int = 1) -> Service:
-    """Several workers run under api.common.serve, which gives each its own socket (see there)."""
-    if workers > 1:
-        program = ("python", "-m", "api.common.serve", app, "--workers", str(workers), "--log-level", "warning")
-    else:
-        program = ("python", "-m", "uvicorn", app, "--no-access-log", "--log-level", "warning")
+    """Every app runs under api.common.serve: several workers get a socket each (see there), and it applies
+    FORWARDED_ALLOW_IPS, which plain `uvicorn` would default to trusting loopback."""
+    program = ("python", "-m", "api.common.serve", app, "--workers", str(workers), "--log-level", "warning")
     return Service(name, port, program)
 
 

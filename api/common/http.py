@@ -10,7 +10,8 @@ and close it there; wrap calls that are safe to repeat in `send_with_retries`.
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,7 @@ class HttpResponse:
 
     status_code: int
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)  # case-insensitive when from aiohttp
 
     def json(self) -> Any:
         return json.loads(self.content)
@@ -52,7 +54,7 @@ async def send(session: aiohttp.ClientSession, method: str, url: str, *, json: A
     host = URL(url).host
     try:
         async with session.request(method, url, json=json, params=params, headers=headers) as response:
-            return HttpResponse(response.status, await response.read())
+            return HttpResponse(response.status, await response.read(), response.headers)
     except TimeoutError as exc:
         raise UpstreamTimeout(f"{host} timed out") from exc
     except aiohttp.ClientError as exc:

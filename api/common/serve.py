@@ -16,6 +16,10 @@ Metrics: the supervisor points PROMETHEUS_MULTIPROC_DIR at an empty directory be
 (the one the environment names, emptied, else a temporary one it removes at exit), and marks a dead
 worker's files dead, so `/metrics` sums all workers and survives restarts (api.common.metrics).
 
+`X-Forwarded-For` counts only from the proxies in FORWARDED_ALLOW_IPS (uvicorn's own proxy-header
+handling); by default none is trusted, not even loopback. With `--workers 1` the one worker runs in
+this process, without a supervisor, so every service starts the same way.
+
 The supervisor restarts a worker that dies after start-up, stops everything if one fails to start,
 and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included); a worker
 whose supervisor is killed outright stops too.
@@ -39,6 +43,7 @@ from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app cannot start
 
 from api.common.metrics import MULTIPROC_ENV
+from api.common.settings import ServerSettings, split_csv
 
 WORKERS_ENV = "SPAMOPS_WORKERS"
 
@@ -54,7 +59,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="warning")
-    return parser.parse_args(argv)
+    parser.add_argument("--forwarded-allow-ips", default=None,
+                        help="proxies trusted for X-Forwarded-For, comma-separated (default: FORWARDED_ALLOW_IPS)")
+    args = parser.parse_args(argv)
+    if args.forwarded_allow_ips is None:
+        args.forwarded_allow_ips = ServerSettings().forwarded_allow_ips
+    else:
+        args.forwarded_allow_ips = split_csv(args.forwarded_allow_ips)
+    return args
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -104,7 +116,7 @@ def prepare_metrics_dir() -> tuple[Path, bool]:
     return path, False
 
 
-def run_worker(app: str, host: str, port: int, log_level: str) -> None:
+def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_ips: list[str]) -> None:
     """The body of one worker process."""
     exit_with_parent()
     try:
@@ -113,7 +125,9 @@ def run_worker(app: str, host: str, port: int, log_level: str) -> None:
         logger.error("cannot listen on %s:%s: %s", host, port, exc)
         raise SystemExit(STARTUP_FAILURE) from None
     # Server.startup awaits the lifespan start-up, then create_server(sock=...) listens with this backlog.
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG)
+    # Without trusted proxies the headers are not looked at; uvicorn would otherwise trust loopback.
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG,
+                            proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -129,7 +143,8 @@ class Supervisor:
 
     def spawn(self) -> BaseProcess:
         a = self.args
-        process = self.context.Process(target=run_worker, args=(a.app, a.host, a.port, a.log_level), daemon=False)
+        process = self.context.Process(target=run_worker, daemon=False,
+                                       args=(a.app, a.host, a.port, a.log_level, a.forwarded_allow_ips))
         process.start()
         return process
 
@@ -178,7 +193,11 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Supervisor(parse_args(argv)).run()
+    args = parse_args(argv)
+    if args.workers == 1:
+        run_worker(args.app, args.host, args.port, args.log_level, args.forwarded_allow_ips)
+        return 0
+    return Supervisor(args).run()
 
 
 if __name__ == "__main__":

@@ -118,3 +118,18 @@ class FeatureRepoSettings(BaseSettings):
         if path is None:
             return None
         return path if path.is_absolute() else self.feature_repo_path / path
+
+
+class ServerSettings(BaseSettings):
+    """How api.common.serve runs a service, whichever it is (the apps themselves never read this)."""
+
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
+
+    # Proxies whose X-Forwarded-For uvicorn honours (IPs or CIDRs, "*" for any); a client elsewhere never
+    # chooses its own address. Empty, the default, trusts none, not even loopback (uvicorn's own default).
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_ips(cls, value: Any) -> Any:
+        return split_csv(value)

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Depends, Response
 
+from api.common.auth import AUTH_RESPONSES, READ, require_scope
 from api.feature_proxy.deps import FeatureServerDep, SettingsDep, refuse_raw_feature_lists
 from api.feature_proxy.errors import FeatureServiceRefused
 from api.feature_proxy.schemas import OnlineFeaturesRequest
@@ -10,7 +11,9 @@ from api.feature_proxy.upstream import ONLINE_FEATURES_PATH
 router = APIRouter(tags=["features"])
 
 ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
-    403: {"description": "the feature service is not allow-listed, or raw features were named"},
+    401: AUTH_RESPONSES[401],
+    403: {"description": "the key lacks the read scope, the feature service is not allow-listed,"
+                         " or raw features were named"},
     502: {"description": "the feature server is unreachable or failed"},
     504: {"description": "the feature server timed out"},
 }
@@ -18,7 +21,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, str]] = {
 
 @router.post(
     ONLINE_FEATURES_PATH,
-    dependencies=[Depends(refuse_raw_feature_lists)],
+    # The key first: a caller without one learns nothing about the allow-list.
+    dependencies=[Depends(require_scope(READ)), Depends(refuse_raw_feature_lists)],
     responses=ERROR_RESPONSES,
     response_class=Response,
 )

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from api.common.auth import ApiKeySettings
 from api.common.settings import BaseServiceSettings, ServiceUrl, split_csv
 from contract.feature_store import ONLINE_SERVICES
 
 
-class FeatureProxySettings(BaseServiceSettings):
+class FeatureProxySettings(BaseServiceSettings, ApiKeySettings):
     feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
     # PROXY_ALLOWED_FEATURE_SERVICES="sms_features_1, sms_features_2": exact names, nothing else is served.
     proxy_allowed_feature_services: Annotated[list[str], NoDecode] = Field(
@@ -43,4 +44,4 @@ class FeatureProxySettings(BaseServiceSettings):
 
 @lru_cache
 def get_settings() -> FeatureProxySettings:
-    return FeatureProxySettings()
+    return FeatureProxySettings()  # type: ignore[call-arg]  # the API keys come from the environment

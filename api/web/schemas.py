@@ -1,4 +1,4 @@
-"""The page's runtime configuration, served as `/config.json`."""
+"""The page's runtime configuration, served as `/config.json`: no URLs and no keys, the page calls its own origin."""
 
 from typing import Literal
 
@@ -8,9 +8,6 @@ from api.web.settings import WebSettings
 
 
 class WebConfig(BaseModel):
-    user_data_url: str
-    model_serving_url: str
-    feature_proxy_url: str
     architecture: Literal["I", "II"]
     model_version: str
     feature_service: str
@@ -20,9 +17,6 @@ class WebConfig(BaseModel):
     @classmethod
     def from_settings(cls, settings: WebSettings) -> "WebConfig":
         return cls(
-            user_data_url=settings.user_data_url,
-            model_serving_url=settings.model_serving_url,
-            feature_proxy_url=settings.feature_proxy_url,
             architecture=settings.web_architecture,
             model_version=settings.web_model_version,
             feature_service=settings.web_feature_service,

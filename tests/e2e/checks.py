@@ -8,7 +8,7 @@ from typing import TypeVar
 import httpx
 import pandas as pd
 
-from tests.e2e.platform import API_KEY, Platform
+from tests.e2e.platform import AUTH, Platform
 
 SPAM = "WINNER!! You have been selected to receive a £900 prize reward! Call 09061701461 to claim"
 T = TypeVar("T")
@@ -18,7 +18,7 @@ def send(
     platform: Platform, text: str, *, recipient: str = "fiona", client: httpx.Client | None = None
 ) -> httpx.Response:
     body = {"recipient_id": recipient, "sender_id": "+44 7700 900123", "sms_text": text}
-    return (client or httpx).post(platform.url("inbox") + "/sms", json=body, headers={"X-API-Key": API_KEY},
+    return (client or httpx).post(platform.url("inbox") + "/sms", json=body, headers=AUTH,
                                   timeout=30)
 
 
@@ -42,16 +42,13 @@ def offline_ids(platform: Platform) -> pd.Series:
 def stored_messages(platform: Platform, user: str) -> list[dict]:
     """Every message of the user, from user-data, page by page."""
     items: list[dict] = []
-    params: dict[str, str | int] = {"limit": 100}
-    while True:
-        response = httpx.get(f"{platform.url('user_data')}/sms/{user}", params=params,
-                             headers={"X-API-Key": API_KEY}, timeout=10)
+    url: str | None = f"{platform.url('user_data')}/sms/{user}?limit=100"
+    while url is not None:
+        response = httpx.get(url, headers=AUTH, timeout=10)
         response.raise_for_status()
-        page = response.json()
-        items += page["items"]
-        if page["next_before"] is None:
-            return items
-        params["before"] = page["next_before"]
+        items += response.json()
+        url = response.links.get("next", {}).get("url")
+    return items
 
 
 def check_message_end_to_end(platform: Platform) -> None:
@@ -61,16 +58,18 @@ def check_message_end_to_end(platform: Platform) -> None:
     assert response.status_code == 201, response.text
     sms_id = response.json()["sms_id"]
 
-    stored = httpx.get(f"{platform.url('user_data')}/sms/{recipient}/{sms_id}", timeout=10)
+    inbox = f"{platform.url('user_data')}/sms/{recipient}"
+    assert httpx.get(inbox, timeout=10).status_code == 401  # no key, no inbox
+    stored = httpx.get(f"{inbox}/{sms_id}", headers=AUTH, timeout=10)
     assert stored.status_code == 200 and stored.json()["sms_text"] == SPAM
-    assert [item["sms_id"] for item in httpx.get(f"{platform.url('user_data')}/sms/{recipient}").json()["items"]] \
-        == [sms_id]
+    assert [item["sms_id"] for item in httpx.get(inbox, headers=AUTH, timeout=10).json()] == [sms_id]
 
     expected = httpx.post(platform.url("model_serving") + "/model/v2/text_to_features", json={"text": SPAM}).json()
     assert platform.online_features([sms_id])[sms_id] == expected["features"]
     if "feature_proxy" in platform.services:
         proxied = httpx.post(platform.url("feature_proxy") + "/get-online-features",
-                             json={"feature_service": "sms_features_2", "entities": {"sms_id": [sms_id]}}, timeout=10)
+                             json={"feature_service": "sms_features_2", "entities": {"sms_id": [sms_id]}},
+                             headers=AUTH, timeout=10)
         assert proxied.status_code == 200, proxied.text
         assert expected["features"] in [result["values"][0] for result in proxied.json()["results"]]
 

@@ -22,6 +22,7 @@ from ops.topology import PORTS, Service, platform_services
 from tests.fixtures.processes import free_port
 
 API_KEY = "e2e-api-key"
+AUTH = {"X-API-Key": API_KEY}
 ENTITY_ROWS_PATH = "/get-online-features"
 
 

@@ -26,7 +26,9 @@ from tests.fixtures.platform import environment
 from tests.fixtures.processes import free_port, running_all
 from tests.web.seed import SeededSms, fetch_inbox, push_v2_features, run_seed_script, the_spam
 
-API_KEY = "web-test-key"
+API_KEY = "web-test-key"  # the shared (admin) key: the seed and the tests' own writes
+# The page's backend reads under its own name with read only, as `make up` configures it.
+WEB_KEYS = "web:web-page-test-key:read"
 MODEL_VERSION = "v3"
 # The flags these machines need: no sandbox as root, no GPU, and nothing that reaches the network.
 CHROMIUM_FLAGS = (
@@ -83,6 +85,7 @@ def web_services(
     services = []
     for variant, (architecture, proxy) in WEB_VARIANTS.items():
         env = {
+            "SPAMOPS_API_KEYS": WEB_KEYS,
             "USER_DATA_URL": urls["user_data"],
             "MODEL_SERVING_URL": urls["model_serving"],
             "FEATURE_PROXY_URL": urls[proxy],
@@ -103,7 +106,8 @@ def backend_services(
     services: dict[str, Service], urls: dict[str, str], *, feast_repo: Path, models_dir: Path, run_dir: Path
 ) -> list[tuple[Service, dict[str, str]]]:
     origins = ",".join(urls[f"web_{variant}"] for variant in WEB_VARIANTS)
-    common = {"PYTHONPATH": str(PROJECT_ROOT), "CORS_ORIGINS": origins, "LOG_LEVEL": "WARNING"}
+    common = {"PYTHONPATH": str(PROJECT_ROOT), "CORS_ORIGINS": origins, "LOG_LEVEL": "WARNING",
+              "SPAMOPS_API_KEYS": WEB_KEYS}
     serving_env = {
         "SPAM_MODEL_VERSIONS": "v1,v2,v3",
         "MODELS_DIR": str(models_dir),
@@ -121,7 +125,7 @@ def backend_services(
 def seed(urls: dict[str, str], user_data_env: dict[str, str]) -> tuple[list[SeededSms], str, str]:
     """The demo seed for fiona; every message but the oldest (a ham one) gets its v2 features online."""
     run_seed_script(user_data_env)
-    inbox = fetch_inbox(urls["user_data"])
+    inbox = fetch_inbox(urls["user_data"], api_key=API_KEY)
     push_v2_features(inbox[:-1], model_serving_url=urls["model_serving"], feature_server_url=urls["feature_server"])
     return inbox, the_spam(inbox).sms_id, inbox[-1].sms_id
 

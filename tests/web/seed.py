@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from contract.feature_store import ENTITY_KEY, TIMESTAMP_FIELD, V2_FIELD
-from contract.paths import PROJECT_ROOT
+from api.common.auth import API_KEY_HEADER
 
 USER = "fiona"
 PUSH_SOURCE = "smss2_push"
@@ -41,9 +40,10 @@ def run_seed_script(env: Mapping[str, str]) -> None:
     assert result.returncode == 0, f"seed script failed:\n{result.stdout}\n{result.stderr}"
 
 
-def fetch_inbox(user_data_url: str, user: str = USER) -> list[SeededSms]:
+def fetch_inbox(user_data_url: str, user: str = USER, *, api_key: str) -> list[SeededSms]:
     """The user's messages as user-data serves them (newest first)."""
-    response = httpx.get(f"{user_data_url}/sms/{user}", params={"limit": 100}, timeout=10.0)
+    response = httpx.get(f"{user_data_url}/sms/{user}", params={"limit": 100}, headers={API_KEY_HEADER: api_key},
+                         timeout=10.0)
     response.raise_for_status()
     return [
         SeededSms(
@@ -52,7 +52,7 @@ def fetch_inbox(user_data_url: str, user: str = USER) -> list[SeededSms]:
             sms_text=item["sms_text"],
             received_at=datetime.fromisoformat(item["received_at"]),
         )
-        for item in response.json()["items"]
+        for item in response.json()
     ]
 
 

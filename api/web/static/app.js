@@ -1,15 +1,18 @@
 "use strict";
-// The inbox page: lists a user's messages (user-data API) and asks for a spam verdict per message.
+// The inbox page: lists a user's messages and asks for a spam verdict per message. Every call goes to this
+// page's own server (/api/...), which holds the API key and forwards to user-data, model serving and the
+// feature proxy; the page never sees a key. The name box is a demo login, not authentication.
 // Architecture I sends the text to model serving; architecture II reads the message's stored features
 // through the feature proxy and sends those, falling back to I when they are missing or the call fails.
 // Every call has a deadline (AbortController), so a dead service never leaves the page hanging.
 
 const CONFIG_TIMEOUT_MS = 5000;
-const state = { config: null, user: null, nextBefore: null };
+const state = { config: null, user: null, nextUrl: null };
 
 const $ = (id) => document.getElementById(id);
 
-async function fetchJson(url, options = {}, timeoutMs = state.config.fetch_timeout_ms) {
+// The body and the response (for headers such as Link), both under one deadline.
+async function fetchResponse(url, options = {}, timeoutMs = state.config.fetch_timeout_ms) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const where = new URL(url, window.location.href);
@@ -18,7 +21,7 @@ async function fetchJson(url, options = {}, timeoutMs = state.config.fetch_timeo
     if (!response.ok) {
       throw new Error(`${where.host}${where.pathname} answered ${response.status}${await detailOf(response)}`);
     }
-    return await response.json(); // still under the deadline: a stalled body also aborts
+    return { body: await response.json(), response }; // still under the deadline: a stalled body also aborts
   } catch (err) {
     if (err.name === "AbortError") throw new Error(`${where.host} did not answer within ${timeoutMs} ms`);
     if (err instanceof TypeError) throw new Error(`${where.host} is unreachable`);
@@ -26,6 +29,10 @@ async function fetchJson(url, options = {}, timeoutMs = state.config.fetch_timeo
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function fetchJson(url, options = {}, timeoutMs = undefined) {
+  return (await fetchResponse(url, options, timeoutMs)).body;
 }
 
 async function detailOf(response) {
@@ -48,8 +55,7 @@ function postJson(url, body) {
 // ---- verdicts ---------------------------------------------------------------------------------
 
 function modelUrl(endpoint) {
-  const { model_serving_url: base, model_version: version } = state.config;
-  return `${base}/model/${encodeURIComponent(version)}/${endpoint}`;
+  return `/api/model/${encodeURIComponent(state.config.model_version)}/${endpoint}`;
 }
 
 function predictFromText(sms) {
@@ -66,8 +72,8 @@ function featuresFrom(answer, name) {
 }
 
 async function predictFromFeatures(sms) {
-  const { feature_proxy_url: proxy, feature_service: service, feature_name: name } = state.config;
-  const answer = await postJson(`${proxy}/get-online-features`, {
+  const { feature_service: service, feature_name: name } = state.config;
+  const answer = await postJson("/api/get-online-features", {
     feature_service: service,
     entities: { sms_id: [sms.sms_id] },
   });
@@ -142,16 +148,22 @@ function setStatus(text, isError = false) {
   $("status").classList.toggle("error", isError);
 }
 
+// `Link: <url>; rel="next"`, as user-data (and GitHub) page lists; null on the last page.
+function nextLink(response) {
+  const match = /<([^>]*)>\s*;\s*rel="next"/.exec(response.headers.get("Link") ?? "");
+  return match ? match[1] : null;
+}
+
 async function loadMessages({ older = false } = {}) {
   const list = $("messages");
-  const query = older && state.nextBefore ? `?before=${encodeURIComponent(state.nextBefore)}` : "";
+  const url = older && state.nextUrl ? state.nextUrl : `/api/sms/${encodeURIComponent(state.user)}`;
   setStatus("loading…");
   try {
-    const page = await fetchJson(`${state.config.user_data_url}/sms/${encodeURIComponent(state.user)}${query}`);
+    const { body, response } = await fetchResponse(url);
     if (!older) list.replaceChildren();
-    list.append(...page.items.map(renderMessage));
-    state.nextBefore = page.next_before ?? null;
-    $("older-button").hidden = state.nextBefore === null;
+    list.append(...body.map(renderMessage));
+    state.nextUrl = nextLink(response);
+    $("older-button").hidden = state.nextUrl === null;
     const count = list.children.length;
     setStatus(count === 0 ? `No messages for ${state.user} yet.` : `${count} message${count === 1 ? "" : "s"}`);
   } catch (err) {
@@ -164,7 +176,7 @@ function openInbox(event) {
   const name = $("user-name").value.trim();
   if (!name) return;
   state.user = name;
-  state.nextBefore = null;
+  state.nextUrl = null;
   $("inbox-title").textContent = `Messages for ${name}`;
   $("inbox").hidden = false;
   loadMessages();

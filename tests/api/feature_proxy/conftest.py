@@ -1,6 +1,7 @@
 """Feature-proxy fixtures: the app in front of a real fake upstream on a loopback port, and a real `feast serve`."""
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 from fastapi.testclient import TestClient
+
+# `api.feature_proxy.main` builds its module-level app from the environment at import time.
+os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
@@ -20,6 +24,9 @@ WEB_ORIGIN = "http://127.0.0.1:8080"
 TIMEOUT_SECONDS = 0.5
 CONNECT_TIMEOUT_SECONDS = 0.2
 ProxyFor = Callable[..., TestClient]
+# The page's backend reads features with a read key; a write-only key is refused.
+KEYS = "web:web-key:read,telco:telco-key:write"
+AUTH = {"X-API-Key": "web-key"}
 
 
 async def online_features(request: web.Request) -> web.StreamResponse:
@@ -49,11 +56,12 @@ def proxy_for() -> Iterator[ProxyFor]:
 
         def start(url: str, **overrides: Any) -> TestClient:
             settings = FeatureProxySettings(
-                feature_server_url=url, cors_origins=WEB_ORIGIN, logs_fraction=1.0,
+                feature_server_url=url, cors_origins=WEB_ORIGIN, logs_fraction=1.0, spamops_api_keys=KEYS,
                 proxy_timeout_seconds=TIMEOUT_SECONDS, proxy_connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
                 **overrides,
             )
-            return stack.enter_context(TestClient(create_app(settings), raise_server_exceptions=False))
+            client = TestClient(create_app(settings), raise_server_exceptions=False, headers=AUTH)
+            return stack.enter_context(client)
 
         yield start
 

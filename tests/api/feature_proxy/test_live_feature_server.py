@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
-from contract.feature_store import LABEL_FIELD, V1_FEATURE_NAMES, V2_FIELD, V2_LENGTH
+from tests.api.feature_proxy.conftest import AUTH, KEYS
 
 pytestmark = pytest.mark.slow
 PATH = "/get-online-features"
@@ -17,8 +17,9 @@ PATH = "/get-online-features"
 
 @pytest.fixture(scope="module")
 def live_proxy(live_feature_server_url: str) -> Iterator[TestClient]:
-    settings = FeatureProxySettings(feature_server_url=live_feature_server_url, proxy_timeout_seconds=10.0)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    settings = FeatureProxySettings(feature_server_url=live_feature_server_url, proxy_timeout_seconds=10.0,
+                                    spamops_api_keys=KEYS)
+    with TestClient(create_app(settings), raise_server_exceptions=False, headers=AUTH) as client:
         yield client
 
 

@@ -258,3 +258,16 @@ def test_lone_surrogate_is_422_and_never_forwarded(client: TestClient, upstream:
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "entities", "sms_id", 0]
     assert upstream.requests == []
+
+
+@pytest.mark.parametrize(("key", "status"), [(None, 401), ("wrong", 401), ("telco-key", 403)])
+def test_get_online_features_without_a_read_key_is_refused_and_not_forwarded(
+    upstream: FakeUpstream, proxy_for: ProxyFor, key: str | None, status: int
+) -> None:
+    client = proxy_for(upstream.url)
+    headers = {"X-API-Key": key} if key else {}
+    client.headers.pop("X-API-Key")
+    response = client.post(PATH, json=GOOD, headers=headers)
+    assert response.status_code == status
+    assert "detail" in response.json()
+    assert upstream.requests == []

@@ -21,8 +21,10 @@ from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
 from tests.fixtures.fake_upstream import running_upstream
 
-API_KEY = "inbox-key"
+API_KEY = "shared-key"  # the shared (admin) key, which the tests post with
 AUTH = {"X-API-Key": API_KEY}
+INBOX_KEY = "inbox-own-key"  # what the inbox sends upstream, under its own name
+SCOPED_KEYS = f"inbox:{INBOX_KEY}:read+write,telco:telco-key:write,web:web-key:read"
 FEATURES = list(range(2, 32))
 
 
@@ -37,6 +39,7 @@ class FakeUpstreams:
     pushes: list[dict] = field(default_factory=list)
     store_calls: list[dict] = field(default_factory=list)
     feature_calls: int = 0
+    feature_keys: list[str | None] = field(default_factory=list)
     push_attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
@@ -84,6 +87,7 @@ class FakeUpstreams:
         body = await request.json()
         with self.lock:
             self.feature_calls += 1
+            self.feature_keys.append(request.headers.get("X-API-Key"))
         if self.features_status != 200:
             return web.json_response({"detail": "failing"}, status=self.features_status)
         return web.json_response({"features": [FEATURES for _ in body["texts"]]})
@@ -113,6 +117,7 @@ def upstreams() -> Iterator[FakeUpstreams]:
 def inbox_settings(upstreams: FakeUpstreams) -> InboxSettings:
     return InboxSettings(
         spamops_api_key=API_KEY,
+        spamops_api_keys=SCOPED_KEYS,
         user_data_url=upstreams.url,
         model_serving_url=upstreams.url,
         feature_server_url=upstreams.url,

@@ -7,10 +7,11 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
-from tests.api.inbox.conftest import API_KEY, AUTH, FEATURES, FakeUpstreams, wait_for
+from tests.api.inbox.conftest import AUTH, FEATURES, INBOX_KEY, FakeUpstreams, wait_for
 from tests.fixtures.fake_upstream import refusing_url
 
 MESSAGE = {"recipient_id": "fiona", "sender_id": "+44 7700 900123", "sms_text": "WINNER!! Call 09061701461 now"}
@@ -30,7 +31,7 @@ def test_201_stores_with_pending_then_pushes_both_stores_and_clears(
     sms_id = body["sms_id"]
     assert uuid.UUID(sms_id).version == 1
     [call] = upstreams.store_calls
-    assert call["api_key"] == API_KEY
+    assert call["api_key"] == INBOX_KEY and set(upstreams.feature_keys) == {INBOX_KEY}  # under its own name
     assert call["body"]["items"] == [{"user_id": "fiona", "sms_id": sms_id, "sender_id": MESSAGE["sender_id"],
                                       "sms_text": MESSAGE["sms_text"], "idempotency_key": None,
                                       "features": None}]  # computed meanwhile, by model serving
@@ -144,7 +145,7 @@ def test_user_data_unreachable_is_503(inbox_settings: InboxSettings) -> None:
 @pytest.mark.parametrize(
     "overrides",
     [{"sms_text": ""}, {"sms_text": "  "}, {"sms_text": "x" * 5001}, {"recipient_id": ""}, {"sender_id": ""},
-     {"recipient_id": "a/b"}, {"recipient_id": "r" * 129}],
+     {"recipient_id": "a/b"}, {"recipient_id": "r" * 129}, {"recipient_id": ".."}, {"recipient_id": "."}],
 )
 def test_bad_input_is_422(client: TestClient, upstreams: FakeUpstreams, overrides: dict) -> None:
     assert _send(client, **overrides)[0] == 422
@@ -156,6 +157,18 @@ def test_without_valid_key_is_401(client: TestClient, upstreams: FakeUpstreams, 
     response = client.post("/sms", json=MESSAGE, headers=headers)
     assert response.status_code == 401 and "X-API-Key" in response.json()["detail"]
     assert upstreams.store_calls == []
+
+
+def test_read_only_key_is_403_and_write_key_is_201(client: TestClient, upstreams: FakeUpstreams) -> None:
+    refused = client.post("/sms", json=MESSAGE, headers={"X-API-Key": "web-key"})
+    assert refused.status_code == 403 and refused.json() == {"detail": "caller web lacks the write scope"}
+    assert upstreams.store_calls == []
+    assert client.post("/sms", json=MESSAGE, headers={"X-API-Key": "telco-key"}).status_code == 201
+
+
+def test_settings_without_a_key_for_the_inbox_fail_naming_it() -> None:
+    with pytest.raises(ValidationError, match="no API key for caller 'inbox'"):
+        InboxSettings(spamops_api_keys="telco:telco-key:write", spamops_api_key=None)
 
 
 def test_metrics_count_outcomes_and_batches(client: TestClient) -> None:
