@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 import httpx
 
 from api.common.auth import API_KEY_HEADER
+from contract.feature_store import ENTITY_KEY, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD
+from contract.paths import PROJECT_ROOT
 
 USER = "fiona"
-PUSH_SOURCE = "smss2_push"
 SEED_SCRIPT = PROJECT_ROOT / "scripts" / "init_user_data.py"
 # How the test recognises the seed's obvious spam for fiona ("WINNER!! You have been selected ... £900 prize").
 SPAM_MARKER = "WINNER!!"

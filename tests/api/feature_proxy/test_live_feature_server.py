@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.feature_proxy.main import create_app
 from api.feature_proxy.settings import FeatureProxySettings
+from contract.feature_store import LABEL_FIELD, V1_FEATURE_NAMES, V2_FIELD, V2_LENGTH
 from tests.api.feature_proxy.conftest import AUTH, KEYS
 
 pytestmark = pytest.mark.slow

@@ -78,4 +78,4 @@ def test_v4_is_served_by_the_router_factory(client: TestClient, trained: tuple[P
     body = client.post("/model/v4/text_to_prediction", json={"text": text}).json()
     assert body["prediction"]["spam"] == pytest.approx(estimator.predict_proba([features])[0, 1])
     wrong = client.post("/model/v4/features_to_prediction", json={"features": features[:5]})
-    assert wrong.status_code == 422 and "model v4 expects 30 token ids, got 5" == wrong.json()["detail"][0]["msg"]
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["msg"] == "model v4 expects 30 token ids, got 5"
