@@ -52,7 +52,8 @@ class ModelServingSettings(BaseServiceSettings, FeatureRepoSettings, ApiKeySetti
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     rate_limit_anonymous: int = Field(default=600, ge=0)
     rate_limit_keyed: int = Field(default=6000, ge=0)
-    rate_limit_callers: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # The platform's own inbox is not limited: it asks for one batch of features per batch of messages.
+    rate_limit_callers: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: {"inbox": 0})
     # How often each worker shares its counts; the limit can overshoot by about what arrives in one interval.
     rate_limit_sync_seconds: float = Field(default=0.1, gt=0)
 

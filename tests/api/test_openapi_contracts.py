@@ -21,7 +21,7 @@ from tests.fixtures.platform import BuiltPlatform
 
 pytestmark = pytest.mark.slow
 
-SERVICES = ("model_serving", "user_data", "inbox", "feature_proxy")
+SERVICES = ("model_serving", "user_data", "inbox", "feature_proxy", "web")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SECONDS_PER_SERVICE = 40
 

@@ -21,7 +21,10 @@ from ops import control, processes
 from ops.topology import PORTS, Service, platform_services
 from tests.fixtures.processes import free_port
 
-API_KEY = "e2e-api-key"
+API_KEY = "e2e-api-key"  # the shared (admin) key: the tests' own calls
+# The services' own identities, as `make up` gives them: the inbox and the web backend call upstream
+# under these names, so the call log and the rate limits see them.
+SERVICE_KEYS = "inbox:e2e-inbox-key:read+write,web:e2e-web-key:read"
 AUTH = {"X-API-Key": API_KEY}
 ENTITY_ROWS_PATH = "/get-online-features"
 
@@ -76,7 +79,7 @@ def running_platform(repo: Path, run_dir: Path, *, models_dir: Path, base_env: M
 def _configured(repo: Path, *, models_dir: Path, base_env: Mapping[str, str],
                 fs_yaml: Path | None) -> dict[str, Service]:
     services = platform_services({name: free_port() for name in PORTS}, repo=repo, fs_yaml=fs_yaml)
-    common = {"LOG_LEVEL": "WARNING", "SPAMOPS_API_KEY": API_KEY, **base_env}
+    common = {"LOG_LEVEL": "WARNING", "SPAMOPS_API_KEY": API_KEY, "SPAMOPS_API_KEYS": SERVICE_KEYS, **base_env}
     feast_url = services["feature_server"].url
     serving = {**common, "SPAM_MODEL_VERSIONS": "v1,v2,v3", "MODELS_DIR": str(models_dir),
                "FEATURE_REPO_PATH": str(repo)}
@@ -89,5 +92,7 @@ def _configured(repo: Path, *, models_dir: Path, base_env: Mapping[str, str],
         "feature_proxy": {**common, "FEATURE_SERVER_URL": feast_url},
         "inbox": {**common, "USER_DATA_URL": services["user_data"].url, "FEATURE_SERVER_URL": feast_url,
                   "MODEL_SERVING_URL": services["model_serving"].url, "RECOVERY_INTERVAL_SECONDS": "0.5"},
+        "web": {**common, "USER_DATA_URL": services["user_data"].url, "MODEL_SERVING_URL": services["model_serving"].url,
+                "FEATURE_PROXY_URL": services["feature_proxy"].url},
     }
     return {name: services[name].with_env(env) for name, env in envs.items()}
