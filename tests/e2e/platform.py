@@ -92,7 +92,7 @@ def _configured(repo: Path, *, models_dir: Path, base_env: Mapping[str, str],
         "feature_proxy": {**common, "FEATURE_SERVER_URL": feast_url},
         "inbox": {**common, "USER_DATA_URL": services["user_data"].url, "FEATURE_SERVER_URL": feast_url,
                   "MODEL_SERVING_URL": services["model_serving"].url, "RECOVERY_INTERVAL_SECONDS": "0.5"},
-        "web": {**common, "USER_DATA_URL": services["user_data"].url, "MODEL_SERVING_URL": services["model_serving"].url,
-                "FEATURE_PROXY_URL": services["feature_proxy"].url},
+        "web": {**common, "USER_DATA_URL": services["user_data"].url,
+                "MODEL_SERVING_URL": services["model_serving"].url, "FEATURE_PROXY_URL": services["feature_proxy"].url},
     }
     return {name: services[name].with_env(env) for name, env in envs.items()}
