@@ -10,6 +10,7 @@ from api.common.storage import Stores
 from api.model_serving.call_log import text_digest
 from api.model_serving.main import create_app
 from api.model_serving.settings import ModelServingSettings
+from tests.api.errors import invalid
 from tests.api.model_serving.conftest import ALICE, BOB, FakeModel, FakeReader
 
 BASE = "/model/v1"
@@ -151,13 +152,13 @@ def test_sms_batch_marks_unknown_ids(client: TestClient, fake_model: FakeModel) 
 def test_text_empty_or_whitespace_returns_422(client: TestClient, endpoint: str, text: str) -> None:
     status, body = post(client, endpoint, {"text": text})
     assert status == 422
-    assert body == {"detail": "text must not be empty or whitespace-only"}
+    assert body == invalid("text must not be empty or whitespace-only")
 
 
 def test_text_over_limit_returns_422(client: TestClient) -> None:
     status, body = post(client, "text_to_prediction", {"text": "x" * 101})  # limit is 100 in the fixture
     assert status == 422
-    assert body == {"detail": "text is longer than 100 characters (101)"}
+    assert body == invalid("text is longer than 100 characters (101)")
 
 
 def test_text_at_limit_is_accepted(client: TestClient) -> None:
@@ -203,7 +204,7 @@ def test_text_wrong_type_or_missing_returns_422(client: TestClient, body: dict, 
 )
 def test_features_invalid_returns_422(client: TestClient, features: list, detail: str) -> None:
     status, body = post(client, "features_to_prediction", {"features": features})
-    assert (status, body) == (422, {"detail": detail})
+    assert (status, body) == (422, invalid(detail))
 
 
 @pytest.mark.parametrize(
@@ -218,7 +219,7 @@ def test_features_invalid_returns_422(client: TestClient, features: list, detail
 def test_features_non_finite_raw_json_returns_422(client: TestClient, raw: bytes, detail: str) -> None:
     response = client.post(f"{BASE}/features_to_prediction", content=raw, headers=JSON)
     assert response.status_code == 422
-    assert response.json() == {"detail": detail}
+    assert response.json() == invalid(detail)
 
 
 def test_features_nan_outside_list_returns_422_not_500(client: TestClient) -> None:
@@ -269,7 +270,7 @@ def test_oversized_batch_returns_413(client: TestClient, endpoint: str, body: di
     ],
 )
 def test_bad_batch_items_return_422(client: TestClient, endpoint: str, body: dict, detail: str) -> None:
-    assert post(client, endpoint, body) == (422, {"detail": detail})
+    assert post(client, endpoint, body) == (422, invalid(detail))
 
 
 def test_oversized_body_returns_413(client: TestClient) -> None:
