@@ -6,10 +6,7 @@ v1 takes the (n, 9) float v1 features; v2 and v3 take the (n, 30) int64 token id
 on the 2-core target), so one row takes ~0.2-0.4 ms of CPU; docs/models.md has the measurements.
 """
 
-import itertools
 import time
-from bisect import bisect_right
-from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,31 +38,46 @@ def _as_id_matrix(X: object, n_ids: int) -> np.ndarray:
     return ids
 
 
-def _rows_to_csr(rows: list[list[int]], n_cols: int) -> sp.csr_matrix:
-    """One CSR matrix of counts from per-row column lists.
+def _columns_to_csr(columns: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """CSR counts from an (n, k) array of each row's columns, -1 where a slot holds none.
 
-    Serving transforms one row at a time, and every scipy constructor costs tens of µs, so each
-    transform builds exactly one matrix from (data, indices, indptr).
+    Indices come out sorted within each row, and scipy gets (data, indices, indptr) directly: its
+    other constructors cost tens of µs each, which a one-row request would pay on every call.
     """
-    indptr = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for cols in rows:
-        counts = Counter(cols)
-        for col in sorted(counts):
-            indices.append(col)
-            data.append(float(counts[col]))
-        indptr.append(len(indices))
-    arrays = (
-        np.asarray(data, dtype=np.float64),
-        np.asarray(indices, dtype=np.int32),
-        np.asarray(indptr, dtype=np.int32),
-    )
-    return sp.csr_matrix(arrays, shape=(len(rows), n_cols))
+    columns = np.sort(columns, axis=1)  # the -1s first; a row's repeats side by side
+    rows, slots = np.nonzero(columns >= 0)
+    flat = columns[rows, slots]
+    starts = np.flatnonzero(np.concatenate(([True], (flat[1:] != flat[:-1]) | (rows[1:] != rows[:-1]))))
+    counts = np.diff(np.append(starts, len(flat))) if len(flat) else np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(len(columns) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows[starts], minlength=len(columns)), out=indptr[1:])
+    arrays = (counts.astype(np.float64), flat[starts].astype(np.int32), indptr)
+    return sp.csr_matrix(arrays, shape=(len(columns), n_cols))
 
 
-def _real_ids(row: list[int]) -> list[int]:
-    return [token for token in row if token != PAD_ID]
+def _real_first(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's real (non-PAD) ids moved to its front in order, PAD after them, and their count.
+
+    A PAD in the middle of a row (a client may send one) is skipped, so its neighbours form a bigram.
+    """
+    real = ids != PAD_ID
+    order = np.argsort(~real, axis=1, kind="stable")
+    return np.take_along_axis(ids, order, axis=1), real.sum(axis=1)
+
+
+def _unigram_columns(compact: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+    return np.where(np.arange(compact.shape[1]) < n_real[:, None], compact, -1)
+
+
+def _bigram_codes(compact: np.ndarray, n_real: np.ndarray, n_ids: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each adjacent pair of real ids as one integer (first * n_ids + second), and where a pair exists."""
+    codes = compact[:, :-1] * n_ids + compact[:, 1:]
+    return codes, np.arange(1, compact.shape[1]) < n_real[:, None]
+
+
+_N_OOV_BUCKETS = 4
+_LENGTH_EDGES = (1, 5, 10, 15, 20, 25)  # real-token counts: 0, 1-4, 5-9, ..., 25+
+_N_LENGTH_BUCKETS = len(_LENGTH_EDGES) + 1
 
 
 class TokenIdCounts(BaseEstimator, TransformerMixin):
@@ -85,7 +97,7 @@ class TokenIdCounts(BaseEstimator, TransformerMixin):
 
     def transform(self, X: object) -> sp.csr_matrix:
         ids = _as_id_matrix(X, self.n_ids)
-        return _rows_to_csr([_real_ids(row) for row in ids.tolist()], self.n_ids)
+        return _columns_to_csr(np.where(ids != PAD_ID, ids, -1), self.n_ids)
 
 
 class TokenIdNgrams(BaseEstimator, TransformerMixin):
@@ -106,43 +118,53 @@ class TokenIdNgrams(BaseEstimator, TransformerMixin):
 
     def fit(self, X: object, y: object = None) -> "TokenIdNgrams":
         ids = _as_id_matrix(X, self.n_ids)
-        documents = Counter(pair for row in ids.tolist() for pair in set(_bigrams(_real_ids(row))))
-        kept = sorted(pair for pair, n in documents.items() if n >= self.min_df)
-        self.bigram_index_: dict[tuple[int, int], int] = {pair: i for i, pair in enumerate(kept)}
+        codes, exists = _bigram_codes(*_real_first(ids), self.n_ids)
+        rows = np.nonzero(exists)[0]
+        # Document frequency: each (row, pair) once, then the rows per pair.
+        per_row = np.unique(rows * self.n_ids**2 + codes[exists]) % self.n_ids**2
+        pairs, documents = np.unique(per_row, return_counts=True)
+        kept = pairs[documents >= self.min_df]
+        self.bigram_index_: dict[tuple[int, int], int] = {
+            (int(code) // self.n_ids, int(code) % self.n_ids): i for i, code in enumerate(kept)
+        }
         self.length_ = ids.shape[1]
         position_columns = 2 * self.n_ids + _N_OOV_BUCKETS + _N_LENGTH_BUCKETS + 1
         self.n_features_out_ = self.n_ids + len(kept) + position_columns
         return self
 
+    def _kept_codes(self) -> np.ndarray:
+        """bigram_index_'s pairs as sorted codes (their index order), derived on first use."""
+        cached = self.__dict__.get("_codes")
+        if cached is None:
+            pairs = sorted(self.bigram_index_, key=self.bigram_index_.__getitem__)
+            cached = self.__dict__["_codes"] = np.asarray([a * self.n_ids + b for a, b in pairs], dtype=np.int64)
+        return cached
+
     def transform(self, X: object) -> sp.csr_matrix:
         ids = _as_id_matrix(X, self.n_ids)
-        return _rows_to_csr([self._row_columns(row) for row in ids.tolist()], self.n_features_out_)
-
-    def _row_columns(self, row: list[int]) -> list[int]:
-        real = _real_ids(row)
-        n_bigrams = len(self.bigram_index_)
-        first_at = self.n_ids + n_bigrams
+        compact, n_real = _real_first(ids)
+        first_at = self.n_ids + len(self.bigram_index_)
         oov_at = first_at + 2 * self.n_ids
         length_at = oov_at + _N_OOV_BUCKETS
-        columns = list(real)
-        bigram_cols = (self.bigram_index_.get(pair) for pair in _bigrams(real))
-        columns += [self.n_ids + col for col in bigram_cols if col is not None]
-        if real:
-            columns += [first_at + real[0], first_at + self.n_ids + real[-1]]
-        columns.append(oov_at + min(real.count(OOV_ID), _N_OOV_BUCKETS - 1))
-        columns.append(length_at + bisect_right(_LENGTH_EDGES, len(real)))
-        if len(real) >= self.length_:
-            columns.append(length_at + _N_LENGTH_BUCKETS)
-        return columns
+        has_real = n_real > 0
+        last = compact[np.arange(len(ids)), np.maximum(n_real - 1, 0)]
+        position_columns = np.column_stack([
+            np.where(has_real, first_at + compact[:, 0], -1),
+            np.where(has_real, first_at + self.n_ids + last, -1),
+            oov_at + np.minimum((ids == OOV_ID).sum(axis=1), _N_OOV_BUCKETS - 1),
+            length_at + np.searchsorted(_LENGTH_EDGES, n_real, side="right"),
+            np.where(n_real >= self.length_, length_at + _N_LENGTH_BUCKETS, -1),
+        ])  # fmt: skip
+        columns = [_unigram_columns(compact, n_real), self._bigram_columns(compact, n_real), position_columns]
+        return _columns_to_csr(np.hstack(columns), self.n_features_out_)
 
-
-_N_OOV_BUCKETS = 4
-_LENGTH_EDGES = (1, 5, 10, 15, 20, 25)  # real-token counts: 0, 1-4, 5-9, ..., 25+
-_N_LENGTH_BUCKETS = len(_LENGTH_EDGES) + 1
-
-
-def _bigrams(real: list[int]) -> list[tuple[int, int]]:
-    return list(itertools.pairwise(real))
+    def _bigram_columns(self, compact: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """The column of each adjacent pair learned in `fit`, -1 for pairs it did not keep."""
+        kept = self._kept_codes()
+        codes, exists = _bigram_codes(compact, n_real, self.n_ids)
+        at = np.minimum(np.searchsorted(kept, codes), max(len(kept) - 1, 0))
+        found = exists & (kept[at] == codes) if len(kept) else np.zeros_like(exists)
+        return np.where(found, self.n_ids + at, -1)
 
 
 class IdfWeighting(BaseEstimator, TransformerMixin):
