@@ -40,7 +40,7 @@ import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,18 +65,31 @@ DEFAULT_PADDING = "post"
 DEFAULT_TRUNCATION = "pre"
 
 # Each pattern is applied in turn, so later ones never see what earlier ones replaced. Beside each, a
-# hint: a quick search that finds something in every text the pattern can match (links need "http",
-# "www." or a known domain ending; the others need a digit), so a pattern runs only where it may apply.
+# hint: a quick test that holds for every text the pattern can match (a link needs "http", "www." or
+# a known domain ending; the others need a digit), so a pattern runs only where it may apply.
 _DIGIT = re.compile(r"\d")
-_SPANS: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
+_LINK_HINT = re.compile(r"http|www\.|\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)")
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+def _may_hold_link(text: str) -> bool:
+    # In lowercased ASCII a case-sensitive search finds what the IGNORECASE pattern needs, at a third
+    # of the cost. Other scripts are always tried: they hold case folds of their own (KELVIN SIGN is a k).
+    return not text.isascii() or _LINK_HINT.search(text.lower()) is not None
+
+
+_SPANS: tuple[tuple[re.Pattern[str], str, Callable[[str], bool]], ...] = (
     (re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)\b(?:/\S*)?",
-                re.IGNORECASE), URL_TOKEN,
-     re.compile(r"http|www\.|\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)", re.IGNORECASE)),
+                re.IGNORECASE), URL_TOKEN, _may_hold_link),
     (re.compile(r"[£$€]\s?\d[\d,]*(?:\.\d+)?|(?<!\w)\?\d[\d,]*(?:\.\d+)?"
-                r"|\b\d+(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN, _DIGIT),
-    (re.compile(r"\+?\d(?:[ -]?\d){6,}"), PHONE_TOKEN, _DIGIT),
-    (re.compile(r"(?<!\d)\d{4,6}(?!\d)"), CODE_TOKEN, _DIGIT),
-    (re.compile(r"(?<![^\W\d_])\d{2,}(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN, _DIGIT),
+                r"|\b\d+(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN,
+     _has_digit),
+    (re.compile(r"\+?\d(?:[ -]?\d){6,}"), PHONE_TOKEN, _has_digit),
+    (re.compile(r"(?<!\d)\d{4,6}(?!\d)"), CODE_TOKEN, _has_digit),
+    (re.compile(r"(?<![^\W\d_])\d{2,}(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN, _has_digit),
 )  # fmt: skip
 CLASS_TOKENS = tuple(token for _, token, _ in _SPANS)
 _TOKEN = re.compile(r"<(?:url|money|phone|code|num)>|[^\W_]+(?:'[^\W_]+)?|[£$€!]", re.IGNORECASE)
@@ -101,9 +114,9 @@ def _normalize_cleaned(texts: list[str]) -> list[str]:
     of those each later pattern can match.
     """
     texts = list(texts)
-    with_digit = [i for i, text in enumerate(texts) if _DIGIT.search(text)]
+    with_digit = [i for i, text in enumerate(texts) if _has_digit(text)]
     for pattern, token, hint in _SPANS:
-        chosen = with_digit if hint is _DIGIT else [i for i, text in enumerate(texts) if hint.search(text)]
+        chosen = with_digit if hint is _has_digit else [i for i, text in enumerate(texts) if hint(text)]
         if not chosen:
             continue
         replaced = pattern.sub(f" {token} ", _SEPARATOR.join([texts[i] for i in chosen]))

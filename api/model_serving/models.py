@@ -47,6 +47,10 @@ class SpamModel(Protocol):
 
     def text_to_features(self, text: str) -> Features: ...
 
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:
+        """`text_to_features` of many texts in one call, as an (n, n_features) array (batch scoring)."""
+        ...
+
     def validate_features(self, features: Sequence[Any]) -> Features:
         """Return the features normalised (floats or ints) or raise InvalidFeatures."""
         ...
@@ -121,10 +125,11 @@ class V1Model(SklearnSpamModel):
     dtype = np.float64
 
     def __init__(self, version: str, estimator: Any, *, artifact_sha256: str) -> None:
-        from training.features import V1_FEATURE_NAMES, v1_features
+        from training.features import V1_FEATURE_NAMES, v1_feature_matrix, v1_features
 
         self.feature_names = tuple(V1_FEATURE_NAMES)
         self._v1_features = v1_features
+        self._v1_feature_matrix = v1_feature_matrix
         super().__init__(version, estimator, artifact_sha256=artifact_sha256)
 
     @classmethod
@@ -134,6 +139,9 @@ class V1Model(SklearnSpamModel):
 
     def text_to_features(self, text: str) -> list[float]:
         return self._v1_features(text)
+
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:
+        return self._v1_feature_matrix(texts)
 
     def validate_features(self, features: Sequence[Any]) -> list[float]:
         self._check_length(features, "features")
@@ -172,7 +180,10 @@ class TokenIdModel(SklearnSpamModel):
         return cls(version, estimator, artifact_sha256=sha, tokenizer=SmsTokenizer.load(tokenizer_dir(models_dir)))
 
     def text_to_features(self, text: str) -> list[int]:
-        return [int(i) for i in self.tokenizer.encode(text)]
+        return self.tokenizer.encode(text)
+
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:
+        return self.tokenizer.transform(texts)
 
     def validate_features(self, features: Sequence[Any]) -> list[int]:
         self._check_length(features, "token ids")
