@@ -47,8 +47,10 @@ def _columns_to_csr(columns: np.ndarray, n_cols: int) -> sp.csr_matrix:
     columns = np.sort(columns, axis=1)  # the -1s first; a row's repeats side by side
     rows, slots = np.nonzero(columns >= 0)
     flat = columns[rows, slots]
-    starts = np.flatnonzero(np.concatenate(([True], (flat[1:] != flat[:-1]) | (rows[1:] != rows[:-1]))))
-    counts = np.diff(np.append(starts, len(flat))) if len(flat) else np.zeros(0, dtype=np.int64)
+    is_start = np.ones(len(flat), dtype=bool)  # the first of a run of equal columns in one row
+    is_start[1:] = (flat[1:] != flat[:-1]) | (rows[1:] != rows[:-1])
+    starts = np.flatnonzero(is_start)
+    counts = np.diff(np.append(starts, len(flat)))
     indptr = np.zeros(len(columns) + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows[starts], minlength=len(columns)), out=indptr[1:])
     arrays = (counts.astype(np.float64), flat[starts].astype(np.int32), indptr)

@@ -120,6 +120,30 @@ def test_token_id_ngrams_unseen_bigram_ignored_and_positions_marked() -> None:
     assert row[first_at + 6 + 2] == 1  # last real id is 2
 
 
+def test_token_id_ngrams_pad_inside_a_row_joins_its_neighbours_into_a_bigram() -> None:
+    # Clients may send any ids; PAD counts nowhere, so (2, 3) is the pair on both sides of it.
+    ngrams = TokenIdNgrams(n_ids=6, min_df=1).fit(np.array([[2, 3, 0, 0]]))
+    row = ngrams.transform(np.array([[2, 0, 3, 3]])).toarray()[0]
+    assert row[:6].tolist() == [0, 0, 1, 2, 0, 0]
+    assert row[6] == 1  # the learned bigram (2, 3)
+    assert row[7 + 2] == 1 and row[7 + 6 + 3] == 1  # first 2, last 3
+
+
+def test_token_id_ngrams_learns_bigrams_by_document_frequency() -> None:
+    ids = np.array([[2, 3, 2, 3], [2, 3, 0, 0], [4, 5, 0, 0]])
+    assert TokenIdNgrams(n_ids=6, min_df=2).fit(ids).bigram_index_ == {(2, 3): 0}  # twice in row 0 counts once
+    assert TokenIdNgrams(n_ids=6, min_df=1).fit(ids).bigram_index_ == {(2, 3): 0, (3, 2): 1, (4, 5): 2}
+
+
+@pytest.mark.parametrize("transformer", [TokenIdCounts(n_ids=6), TokenIdNgrams(n_ids=6)])
+def test_token_id_transformers_accept_no_rows_and_all_pad_rows(transformer: TokenIdCounts | TokenIdNgrams) -> None:
+    transformer = clone(transformer).fit(np.array([[2, 3, 0], [2, 3, 4]]))
+    assert transformer.transform(np.zeros((0, 3), dtype=np.int64)).shape == (0, transformer.n_features_out_)
+    empty = transformer.transform(np.zeros((2, 3), dtype=np.int64))
+    assert empty.shape == (2, transformer.n_features_out_)
+    assert np.diff(empty.indptr).tolist() == [empty.nnz // 2] * 2  # the same columns (buckets only) in each
+
+
 def test_idf_weighting_handles_empty_rows_anywhere() -> None:
     counts = sp.csr_matrix(np.array([[0, 0, 0], [1, 2, 0], [0, 0, 0], [0, 1, 3], [0, 0, 0]], dtype=float))
     weighting = IdfWeighting().fit(counts)
