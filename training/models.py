@@ -7,12 +7,13 @@ on the 2-core target), so one row takes ~0.2-0.4 ms of CPU; docs/models.md has t
 """
 
 import time
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -22,7 +23,7 @@ PAD_ID = 0  # same as SmsTokenizer.PAD_ID; repeated so a model artifact does not
 OOV_ID = 1
 
 MODEL_DESCRIPTIONS: dict[str, str] = {
-    "v1": "Histogram gradient boosting (100 trees, 15 leaves) over the 9 v1 text features.",
+    "v1": "Gradient boosting (100 trees of up to 15 leaves, grown best-first) over the 9 v1 text features.",
     "v2": "Logistic regression over sublinear tf-idf of the bag of token ids.",
     "v3": "Mean of a Platt-calibrated linear SVM and a logistic regression over tf-idf of token-id unigrams, "
     "bigrams and position indicators.",
@@ -282,53 +283,46 @@ class MeanProbabilityClassifier(BaseEstimator, ClassifierMixin):
 
 
 class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
-    """HistGradientBoostingClassifier for fitting, with its trees packed into arrays for prediction.
+    """GradientBoostingClassifier for fitting, with its trees packed into arrays for prediction.
 
-    Calling the booster costs ~2 ms per row on the 2-core target (input validation and an OpenMP pool).
-    Instead, every split of every tree is tested at once, and a leaf is reached when each split on its
-    path went its way: two numpy fancy-indexing steps, whatever the depth. `fit` checks that the packed
-    trees reproduce the booster's scores.
+    Calling scikit-learn's boosters costs ~2 ms per row on the 2-core target even at their leanest
+    (docs/models.md). Instead, every split of every tree is tested at once, and a leaf is reached when
+    each split on its path went its way: two numpy steps, whatever the depth. The trees come from the
+    public `tree_` of each fitted stage (HistGradientBoosting keeps its trees private), grown best-first
+    to `max_leaf_nodes` leaves as HistGradientBoosting grows them. `fit` checks that the packed trees
+    reproduce the booster's scores. Inputs must be finite, as serving validates them.
     """
 
     def __init__(
-        self,
-        *,
-        max_iter: int = 100,
-        learning_rate: float = 0.1,
-        max_leaf_nodes: int = 15,
-        l2_regularization: float = 0.0,
-        random_state: int = 42,
+        self, *, max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 15, random_state: int = 42
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
-        self.l2_regularization = l2_regularization
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "PackedGradientBoosting":
         features = np.asarray(X, dtype=np.float64)
-        booster = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
+        booster = GradientBoostingClassifier(
+            n_estimators=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
-            l2_regularization=self.l2_regularization,
-            early_stopping=False,
+            max_depth=None,
             random_state=self.random_state,
         ).fit(features, y)
         self.classes_ = booster.classes_
         self.n_features_in_ = features.shape[1]
-        # TreePredictor.nodes is private but stable across 1.x; the check below guards against changes.
-        _PackedTrees.pack([predictors[0].nodes for predictors in booster._predictors]).store(self)
+        _PackedTrees.pack([stage.tree_ for stage in booster.estimators_[:, 0]], scale=self.learning_rate).store(self)
         reference = booster.decision_function(features)
         # The baseline (log-odds of the prior) is what the packed trees miss of the booster's score.
         self.baseline_ = float(np.mean(reference - self._tree_sum(features)))
         if not np.allclose(self.decision_function(features), reference, atol=1e-8):
-            raise RuntimeError("packed trees disagree with HistGradientBoostingClassifier")
+            raise RuntimeError("packed trees disagree with GradientBoostingClassifier")
         return self
 
     def _tree_sum(self, features: np.ndarray) -> np.ndarray:
-        values = features[:, self.split_feature_]
-        goes_left = (values <= self.split_threshold_) | (np.isnan(values) & self.split_missing_left_)
+        # scikit-learn's trees compare float32 inputs with float64 thresholds.
+        goes_left = features[:, self.split_feature_].astype(np.float32) <= self.split_threshold_
         # One extra always-true column lets short paths be padded to the same length.
         goes_left = np.column_stack([goes_left, np.ones(len(features), dtype=bool)]).astype(np.float64)
         steps, right_steps = self._leaf_steps()
@@ -352,6 +346,9 @@ class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
         return cached
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
+        if "split_missing_left_" in self.__dict__:  # packed from the private trees of HistGradientBoosting
+            raise RuntimeError("this v1 model was packed by an older spamops from HistGradientBoostingClassifier, "
+                               "whose thresholds mean other splits here; retrain it (make models)")
         features = np.asarray(X, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != self.n_features_in_:
             raise ValueError(f"expected shape (n, {self.n_features_in_}), got {features.shape}")
@@ -370,35 +367,35 @@ class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
 class _PackedTrees:
     """Splits and root-to-leaf paths of many trees, as flat arrays (built once per fit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scale: float) -> None:
+        self.scale = scale  # each stage's learning rate: its leaf values count this much
         self.feature: list[int] = []
         self.threshold: list[float] = []
-        self.missing_left: list[bool] = []
         self.paths: list[list[tuple[int, bool]]] = []
         self.values: list[float] = []
 
     @classmethod
-    def pack(cls, trees: list[np.ndarray]) -> "_PackedTrees":
-        packed = cls()
-        for nodes in trees:
-            packed._add_tree(nodes)
+    def pack(cls, trees: list[Any], *, scale: float) -> "_PackedTrees":
+        packed = cls(scale)
+        for tree in trees:
+            packed._add_tree(tree)
         return packed
 
-    def _add_tree(self, nodes: np.ndarray) -> None:
+    def _add_tree(self, tree: Any) -> None:
+        """One fitted `sklearn.tree._tree.Tree` (its documented attributes only)."""
         split_of: dict[int, int] = {}
         stack: list[tuple[int, list[tuple[int, bool]]]] = [(0, [])]
         while stack:
             node, path = stack.pop()
-            if nodes["is_leaf"][node]:
+            if tree.children_left[node] == -1:  # TREE_LEAF
                 self.paths.append(path)
-                self.values.append(float(nodes["value"][node]))
+                self.values.append(self.scale * float(tree.value[node, 0, 0]))
                 continue
             split_of[node] = len(self.feature)
-            self.feature.append(int(nodes["feature_idx"][node]))
-            self.threshold.append(float(nodes["num_threshold"][node]))
-            self.missing_left.append(bool(nodes["missing_go_to_left"][node]))
-            stack.append((int(nodes["left"][node]), [*path, (split_of[node], True)]))
-            stack.append((int(nodes["right"][node]), [*path, (split_of[node], False)]))
+            self.feature.append(int(tree.feature[node]))
+            self.threshold.append(float(tree.threshold[node]))
+            stack.append((int(tree.children_left[node]), [*path, (split_of[node], True)]))
+            stack.append((int(tree.children_right[node]), [*path, (split_of[node], False)]))
 
     def store(self, model: PackedGradientBoosting) -> None:
         depth = max(len(path) for path in self.paths)
@@ -406,7 +403,6 @@ class _PackedTrees:
         padded = [path + [(always_true, True)] * (depth - len(path)) for path in self.paths]
         model.split_feature_ = np.asarray(self.feature, dtype=np.int64)
         model.split_threshold_ = np.asarray(self.threshold, dtype=np.float64)
-        model.split_missing_left_ = np.asarray(self.missing_left, dtype=bool)
         model.leaf_path_ = np.asarray([[split for split, _ in path] for path in padded], dtype=np.int64)
         model.leaf_direction_ = np.asarray([[left for _, left in path] for path in padded], dtype=bool)
         model.leaf_value_ = np.asarray(self.values, dtype=np.float64)
