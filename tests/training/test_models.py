@@ -99,6 +99,15 @@ def test_packed_gradient_boosting_matches_gradientboostingclassifier() -> None:
     assert np.allclose(packed.predict_proba(unseen), booster.predict_proba(unseen), atol=1e-9)
 
 
+def test_packed_gradient_boosting_from_histogram_trees_is_refused() -> None:
+    # An artifact packed by the build before (from HistGradientBoosting's private trees) carries this field.
+    X, y, _ = _inputs("v1")
+    packed = PackedGradientBoosting(max_iter=5).fit(X, y)
+    packed.split_missing_left_ = np.zeros(len(packed.split_feature_), dtype=bool)
+    with pytest.raises(RuntimeError, match="retrain it"):
+        packed.predict_proba(X[:1])
+
+
 def test_token_id_counts_ignores_pad_and_counts_repeats() -> None:
     counts = TokenIdCounts(n_ids=5).fit_transform(np.array([[2, 2, 4, 0, 0], [0, 0, 0, 0, 0]]))
     assert counts.toarray().tolist() == [[0, 0, 2, 0, 1], [0, 0, 0, 0, 0]]
