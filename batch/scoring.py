@@ -31,10 +31,15 @@ class ScoringReport:
     chunks: int
     chunks_resumed: int
     seconds: float
+    cpu_seconds: float  # this process's CPU time: on a shared machine, what the run itself cost
 
     @property
     def rows_per_second(self) -> float:
         return self.rows_scored / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def rows_per_cpu_second(self) -> float:
+        return self.rows_scored / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
 
 def load_model(version: str, models_dir: Path) -> SpamModel:
@@ -92,7 +97,7 @@ def score(
     output_format = check_output(output)
     parts = ChunkParts(output)
     resumed = parts.start(run_manifest(source, model, chunk_size), resume=resume)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     rows = chunks = 0
     with tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar:
         for index, chunk in enumerate(source.chunks(chunk_size)):
@@ -103,4 +108,4 @@ def score(
             bar.update(len(chunk))
     parts.assemble(output, output_format, n_chunks=chunks, empty=empty_scores(source))
     return ScoringReport(rows_scored=rows, chunks=chunks, chunks_resumed=min(resumed, chunks),
-                         seconds=time.perf_counter() - started)
+                         seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu_started)

@@ -2,16 +2,17 @@
 """What a batch run reads: a CSV or Parquet file of texts, or a time slice of one version's offline features.
 
 Both kinds hand out chunks as DataFrames that carry the id column, and turn a chunk into feature rows
-through the serving model's own methods (`text_to_features`, `features_from_online`), so a batch row
+through the serving model's own methods (`texts_to_features`, `features_from_online`), so a batch row
 gets exactly the features the API would compute for it.
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -53,7 +54,7 @@ class ChunkSource(Protocol):
 
     def chunks(self, size: int) -> Iterator[pd.DataFrame]: ...
 
-    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> list[Features]: ...
+    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> Sequence[Features] | np.ndarray: ...
 
 
 class FileSource:
@@ -122,8 +123,8 @@ class FileSource:
         batches = pq.ParquetFile(self.path).iter_batches(batch_size=size, columns=self._wanted())
         return (batch.to_pandas() for batch in batches)
 
-    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> list[Features]:
-        return [model.text_to_features(text) for text in chunk[self.text_column].tolist()]
+    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> np.ndarray:
+        return model.texts_to_features(chunk[self.text_column].tolist())
 
 
 def slice_bounds(start: str, end: str) -> tuple[datetime, datetime]:

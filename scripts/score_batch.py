@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(
-        f"scored {report.rows_scored} rows in {report.seconds:.3f} s ({report.rows_per_second:,.0f} rows/s); "
+        f"scored {report.rows_scored} rows in {report.seconds:.3f} s ({report.rows_per_second:,.0f} rows/s; "
+        f"{report.cpu_seconds:.3f} s of CPU, {report.rows_per_cpu_second:,.0f} rows per CPU second); "
         f"{report.chunks} chunks, {report.chunks_resumed} resumed; wrote {args.output}",
         file=sys.stderr,
     )

@@ -6,16 +6,14 @@ v1 takes the (n, 9) float v1 features; v2 and v3 take the (n, 30) int64 token id
 on the 2-core target), so one row takes ~0.2-0.4 ms of CPU; docs/models.md has the measurements.
 """
 
-import itertools
 import time
-from bisect import bisect_right
-from collections import Counter
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.svm import LinearSVC
@@ -33,31 +31,48 @@ def _as_id_matrix(X: object, n_ids: int) -> np.ndarray:
     return ids
 
 
-def _rows_to_csr(rows: list[list[int]], n_cols: int) -> sp.csr_matrix:
-    """One CSR matrix of counts from per-row column lists.
+def _columns_to_csr(columns: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """CSR counts from an (n, k) array of each row's columns, -1 where a slot holds none.
 
-    Serving transforms one row at a time, and every scipy constructor costs tens of µs, so each
-    transform builds exactly one matrix from (data, indices, indptr).
+    Indices come out sorted within each row, and scipy gets (data, indices, indptr) directly: its
+    other constructors cost tens of µs each, which a one-row request would pay on every call.
     """
-    indptr = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for cols in rows:
-        counts = Counter(cols)
-        for col in sorted(counts):
-            indices.append(col)
-            data.append(float(counts[col]))
-        indptr.append(len(indices))
-    arrays = (
-        np.asarray(data, dtype=np.float64),
-        np.asarray(indices, dtype=np.int32),
-        np.asarray(indptr, dtype=np.int32),
-    )
-    return sp.csr_matrix(arrays, shape=(len(rows), n_cols))
+    columns = np.sort(columns, axis=1)  # the -1s first; a row's repeats side by side
+    rows, slots = np.nonzero(columns >= 0)
+    flat = columns[rows, slots]
+    is_start = np.ones(len(flat), dtype=bool)  # the first of a run of equal columns in one row
+    is_start[1:] = (flat[1:] != flat[:-1]) | (rows[1:] != rows[:-1])
+    starts = np.flatnonzero(is_start)
+    counts = np.diff(np.append(starts, len(flat)))
+    indptr = np.zeros(len(columns) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows[starts], minlength=len(columns)), out=indptr[1:])
+    arrays = (counts.astype(np.float64), flat[starts].astype(np.int32), indptr)
+    return sp.csr_matrix(arrays, shape=(len(columns), n_cols))
 
 
-def _real_ids(row: list[int]) -> list[int]:
-    return [token for token in row if token != PAD_ID]
+def _real_first(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's real (non-PAD) ids moved to its front in order, PAD after them, and their count.
+
+    A PAD in the middle of a row (a client may send one) is skipped, so its neighbours form a bigram.
+    """
+    real = ids != PAD_ID
+    order = np.argsort(~real, axis=1, kind="stable")
+    return np.take_along_axis(ids, order, axis=1), real.sum(axis=1)
+
+
+def _unigram_columns(compact: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+    return np.where(np.arange(compact.shape[1]) < n_real[:, None], compact, -1)
+
+
+def _bigram_codes(compact: np.ndarray, n_real: np.ndarray, n_ids: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each adjacent pair of real ids as one integer (first * n_ids + second), and where a pair exists."""
+    codes = compact[:, :-1] * n_ids + compact[:, 1:]
+    return codes, np.arange(1, compact.shape[1]) < n_real[:, None]
+
+
+_N_OOV_BUCKETS = 4
+_LENGTH_EDGES = (1, 5, 10, 15, 20, 25)  # real-token counts: 0, 1-4, 5-9, ..., 25+
+_N_LENGTH_BUCKETS = len(_LENGTH_EDGES) + 1
 
 
 class TokenIdCounts(BaseEstimator, TransformerMixin):
@@ -77,7 +92,7 @@ class TokenIdCounts(BaseEstimator, TransformerMixin):
 
     def transform(self, X: object) -> sp.csr_matrix:
         ids = _as_id_matrix(X, self.n_ids)
-        return _rows_to_csr([_real_ids(row) for row in ids.tolist()], self.n_ids)
+        return _columns_to_csr(np.where(ids != PAD_ID, ids, -1), self.n_ids)
 
 
 class TokenIdNgrams(BaseEstimator, TransformerMixin):
@@ -98,43 +113,53 @@ class TokenIdNgrams(BaseEstimator, TransformerMixin):
 
     def fit(self, X: object, y: object = None) -> "TokenIdNgrams":
         ids = _as_id_matrix(X, self.n_ids)
-        documents = Counter(pair for row in ids.tolist() for pair in set(_bigrams(_real_ids(row))))
-        kept = sorted(pair for pair, n in documents.items() if n >= self.min_df)
-        self.bigram_index_: dict[tuple[int, int], int] = {pair: i for i, pair in enumerate(kept)}
+        codes, exists = _bigram_codes(*_real_first(ids), self.n_ids)
+        rows = np.nonzero(exists)[0]
+        # Document frequency: each (row, pair) once, then the rows per pair.
+        per_row = np.unique(rows * self.n_ids**2 + codes[exists]) % self.n_ids**2
+        pairs, documents = np.unique(per_row, return_counts=True)
+        kept = pairs[documents >= self.min_df]
+        self.bigram_index_: dict[tuple[int, int], int] = {
+            (int(code) // self.n_ids, int(code) % self.n_ids): i for i, code in enumerate(kept)
+        }
         self.length_ = ids.shape[1]
         position_columns = 2 * self.n_ids + _N_OOV_BUCKETS + _N_LENGTH_BUCKETS + 1
         self.n_features_out_ = self.n_ids + len(kept) + position_columns
         return self
 
+    def _kept_codes(self) -> np.ndarray:
+        """bigram_index_'s pairs as sorted codes (their index order), derived on first use."""
+        cached = self.__dict__.get("_codes")
+        if cached is None:
+            pairs = sorted(self.bigram_index_, key=self.bigram_index_.__getitem__)
+            cached = self.__dict__["_codes"] = np.asarray([a * self.n_ids + b for a, b in pairs], dtype=np.int64)
+        return cached
+
     def transform(self, X: object) -> sp.csr_matrix:
         ids = _as_id_matrix(X, self.n_ids)
-        return _rows_to_csr([self._row_columns(row) for row in ids.tolist()], self.n_features_out_)
-
-    def _row_columns(self, row: list[int]) -> list[int]:
-        real = _real_ids(row)
-        n_bigrams = len(self.bigram_index_)
-        first_at = self.n_ids + n_bigrams
+        compact, n_real = _real_first(ids)
+        first_at = self.n_ids + len(self.bigram_index_)
         oov_at = first_at + 2 * self.n_ids
         length_at = oov_at + _N_OOV_BUCKETS
-        columns = list(real)
-        bigram_cols = (self.bigram_index_.get(pair) for pair in _bigrams(real))
-        columns += [self.n_ids + col for col in bigram_cols if col is not None]
-        if real:
-            columns += [first_at + real[0], first_at + self.n_ids + real[-1]]
-        columns.append(oov_at + min(real.count(OOV_ID), _N_OOV_BUCKETS - 1))
-        columns.append(length_at + bisect_right(_LENGTH_EDGES, len(real)))
-        if len(real) >= self.length_:
-            columns.append(length_at + _N_LENGTH_BUCKETS)
-        return columns
+        has_real = n_real > 0
+        last = compact[np.arange(len(ids)), np.maximum(n_real - 1, 0)]
+        position_columns = np.column_stack([
+            np.where(has_real, first_at + compact[:, 0], -1),
+            np.where(has_real, first_at + self.n_ids + last, -1),
+            oov_at + np.minimum((ids == OOV_ID).sum(axis=1), _N_OOV_BUCKETS - 1),
+            length_at + np.searchsorted(_LENGTH_EDGES, n_real, side="right"),
+            np.where(n_real >= self.length_, length_at + _N_LENGTH_BUCKETS, -1),
+        ])  # fmt: skip
+        columns = [_unigram_columns(compact, n_real), self._bigram_columns(compact, n_real), position_columns]
+        return _columns_to_csr(np.hstack(columns), self.n_features_out_)
 
-
-_N_OOV_BUCKETS = 4
-_LENGTH_EDGES = (1, 5, 10, 15, 20, 25)  # real-token counts: 0, 1-4, 5-9, ..., 25+
-_N_LENGTH_BUCKETS = len(_LENGTH_EDGES) + 1
-
-
-def _bigrams(real: list[int]) -> list[tuple[int, int]]:
-    return list(itertools.pairwise(real))
+    def _bigram_columns(self, compact: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """The column of each adjacent pair learned in `fit`, -1 for pairs it did not keep."""
+        kept = self._kept_codes()
+        codes, exists = _bigram_codes(compact, n_real, self.n_ids)
+        at = np.minimum(np.searchsorted(kept, codes), max(len(kept) - 1, 0))
+        found = exists & (kept[at] == codes) if len(kept) else np.zeros_like(exists)
+        return np.where(found, self.n_ids + at, -1)
 
 
 class IdfWeighting(BaseEstimator, TransformerMixin):
@@ -250,53 +275,46 @@ class MeanProbabilityClassifier(BaseEstimator, ClassifierMixin):
 
 
 class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
-    """HistGradientBoostingClassifier for fitting, with its trees packed into arrays for prediction.
+    """GradientBoostingClassifier for fitting, with its trees packed into arrays for prediction.
 
-    Calling the booster costs ~2 ms per row on the 2-core target (input validation and an OpenMP pool).
-    Instead, every split of every tree is tested at once, and a leaf is reached when each split on its
-    path went its way: two numpy fancy-indexing steps, whatever the depth. `fit` checks that the packed
-    trees reproduce the booster's scores.
+    Calling scikit-learn's boosters costs ~2 ms per row on the 2-core target even at their leanest
+    (docs/models.md). Instead, every split of every tree is tested at once, and a leaf is reached when
+    each split on its path went its way: two numpy steps, whatever the depth. The trees come from the
+    public `tree_` of each fitted stage (HistGradientBoosting keeps its trees private), grown best-first
+    to `max_leaf_nodes` leaves as HistGradientBoosting grows them. `fit` checks that the packed trees
+    reproduce the booster's scores. Inputs must be finite, as serving validates them.
     """
 
     def __init__(
-        self,
-        *,
-        max_iter: int = 100,
-        learning_rate: float = 0.1,
-        max_leaf_nodes: int = 15,
-        l2_regularization: float = 0.0,
-        random_state: int = 42,
+        self, *, max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 15, random_state: int = 42
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
-        self.l2_regularization = l2_regularization
         self.random_state = random_state
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "PackedGradientBoosting":
         features = np.asarray(X, dtype=np.float64)
-        booster = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
+        booster = GradientBoostingClassifier(
+            n_estimators=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
-            l2_regularization=self.l2_regularization,
-            early_stopping=False,
+            max_depth=None,
             random_state=self.random_state,
         ).fit(features, y)
         self.classes_ = booster.classes_
         self.n_features_in_ = features.shape[1]
-        # TreePredictor.nodes is private but stable across 1.x; the check below guards against changes.
-        _PackedTrees.pack([predictors[0].nodes for predictors in booster._predictors]).store(self)
+        _PackedTrees.pack([stage.tree_ for stage in booster.estimators_[:, 0]], scale=self.learning_rate).store(self)
         reference = booster.decision_function(features)
         # The baseline (log-odds of the prior) is what the packed trees miss of the booster's score.
         self.baseline_ = float(np.mean(reference - self._tree_sum(features)))
         if not np.allclose(self.decision_function(features), reference, atol=1e-8):
-            raise RuntimeError("packed trees disagree with HistGradientBoostingClassifier")
+            raise RuntimeError("packed trees disagree with GradientBoostingClassifier")
         return self
 
     def _tree_sum(self, features: np.ndarray) -> np.ndarray:
-        values = features[:, self.split_feature_]
-        goes_left = (values <= self.split_threshold_) | (np.isnan(values) & self.split_missing_left_)
+        # scikit-learn's trees compare float32 inputs with float64 thresholds.
+        goes_left = features[:, self.split_feature_].astype(np.float32) <= self.split_threshold_
         # One extra always-true column lets short paths be padded to the same length.
         goes_left = np.column_stack([goes_left, np.ones(len(features), dtype=bool)]).astype(np.float64)
         steps, right_steps = self._leaf_steps()
@@ -320,6 +338,9 @@ class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
         return cached
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
+        if "split_missing_left_" in self.__dict__:  # packed from the private trees of HistGradientBoosting
+            raise RuntimeError("this v1 model was packed by an older spamops from HistGradientBoostingClassifier, "
+                               "whose thresholds mean other splits here; retrain it (make models)")
         features = np.asarray(X, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != self.n_features_in_:
             raise ValueError(f"expected shape (n, {self.n_features_in_}), got {features.shape}")
@@ -338,35 +359,35 @@ class PackedGradientBoosting(BaseEstimator, ClassifierMixin):
 class _PackedTrees:
     """Splits and root-to-leaf paths of many trees, as flat arrays (built once per fit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scale: float) -> None:
+        self.scale = scale  # each stage's learning rate: its leaf values count this much
         self.feature: list[int] = []
         self.threshold: list[float] = []
-        self.missing_left: list[bool] = []
         self.paths: list[list[tuple[int, bool]]] = []
         self.values: list[float] = []
 
     @classmethod
-    def pack(cls, trees: list[np.ndarray]) -> "_PackedTrees":
-        packed = cls()
-        for nodes in trees:
-            packed._add_tree(nodes)
+    def pack(cls, trees: list[Any], *, scale: float) -> "_PackedTrees":
+        packed = cls(scale)
+        for tree in trees:
+            packed._add_tree(tree)
         return packed
 
-    def _add_tree(self, nodes: np.ndarray) -> None:
+    def _add_tree(self, tree: Any) -> None:
+        """One fitted `sklearn.tree._tree.Tree` (its documented attributes only)."""
         split_of: dict[int, int] = {}
         stack: list[tuple[int, list[tuple[int, bool]]]] = [(0, [])]
         while stack:
             node, path = stack.pop()
-            if nodes["is_leaf"][node]:
+            if tree.children_left[node] == -1:  # TREE_LEAF
                 self.paths.append(path)
-                self.values.append(float(nodes["value"][node]))
+                self.values.append(self.scale * float(tree.value[node, 0, 0]))
                 continue
             split_of[node] = len(self.feature)
-            self.feature.append(int(nodes["feature_idx"][node]))
-            self.threshold.append(float(nodes["num_threshold"][node]))
-            self.missing_left.append(bool(nodes["missing_go_to_left"][node]))
-            stack.append((int(nodes["left"][node]), [*path, (split_of[node], True)]))
-            stack.append((int(nodes["right"][node]), [*path, (split_of[node], False)]))
+            self.feature.append(int(tree.feature[node]))
+            self.threshold.append(float(tree.threshold[node]))
+            stack.append((int(tree.children_left[node]), [*path, (split_of[node], True)]))
+            stack.append((int(tree.children_right[node]), [*path, (split_of[node], False)]))
 
     def store(self, model: PackedGradientBoosting) -> None:
         depth = max(len(path) for path in self.paths)
@@ -374,7 +395,6 @@ class _PackedTrees:
         padded = [path + [(always_true, True)] * (depth - len(path)) for path in self.paths]
         model.split_feature_ = np.asarray(self.feature, dtype=np.int64)
         model.split_threshold_ = np.asarray(self.threshold, dtype=np.float64)
-        model.split_missing_left_ = np.asarray(self.missing_left, dtype=bool)
         model.leaf_path_ = np.asarray([[split for split, _ in path] for path in padded], dtype=np.int64)
         model.leaf_direction_ = np.asarray([[left for _, left in path] for path in padded], dtype=bool)
         model.leaf_value_ = np.asarray(self.values, dtype=np.float64)

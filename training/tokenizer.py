@@ -36,10 +36,11 @@ only links and 5+ digit runs) is refused with a message to refit: its ids mean o
 reading it with today's tokenization would silently change every feature vector.
 """
 
+import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -63,34 +64,81 @@ DEFAULT_MIN_COUNT = 2
 DEFAULT_PADDING = "post"
 DEFAULT_TRUNCATION = "pre"
 
-# Each pattern is applied in turn, so later ones never see what earlier ones replaced.
-_SPANS: tuple[tuple[re.Pattern[str], str], ...] = (
+# Each pattern is applied in turn, so later ones never see what earlier ones replaced. Beside each, a
+# hint: a quick test that holds for every text the pattern can match (a link needs "http", "www." or
+# a known domain ending; the others need a digit), so a pattern runs only where it may apply.
+_DIGIT = re.compile(r"\d")
+_LINK_HINT = re.compile(r"http|www\.|\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)")
+
+
+def _has_digit(text: str) -> bool:
+    return _DIGIT.search(text) is not None
+
+
+def _may_hold_link(text: str) -> bool:
+    # In lowercased ASCII a case-sensitive search finds what the IGNORECASE pattern needs, at a third
+    # of the cost. Other scripts are always tried: they hold case folds of their own (KELVIN SIGN is a k).
+    return not text.isascii() or _LINK_HINT.search(text.lower()) is not None
+
+
+_SPANS: tuple[tuple[re.Pattern[str], str, Callable[[str], bool]], ...] = (
     (re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)\b(?:/\S*)?",
-                re.IGNORECASE), URL_TOKEN),
+                re.IGNORECASE), URL_TOKEN, _may_hold_link),
     (re.compile(r"[£$€]\s?\d[\d,]*(?:\.\d+)?|(?<!\w)\?\d[\d,]*(?:\.\d+)?"
-                r"|\b\d+(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN),
-    (re.compile(r"\+?\d(?:[ -]?\d){6,}"), PHONE_TOKEN),
-    (re.compile(r"(?<!\d)\d{4,6}(?!\d)"), CODE_TOKEN),
-    (re.compile(r"(?<![^\W\d_])\d{2,}(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN),
+                r"|\b\d+(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN,
+     _has_digit),
+    (re.compile(r"\+?\d(?:[ -]?\d){6,}"), PHONE_TOKEN, _has_digit),
+    (re.compile(r"(?<!\d)\d{4,6}(?!\d)"), CODE_TOKEN, _has_digit),
+    (re.compile(r"(?<![^\W\d_])\d{2,}(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN, _has_digit),
 )  # fmt: skip
-CLASS_TOKENS = tuple(token for _, token in _SPANS)
+CLASS_TOKENS = tuple(token for _, token, _ in _SPANS)
 _TOKEN = re.compile(r"<(?:url|money|phone|code|num)>|[^\W_]+(?:'[^\W_]+)?|[£$€!]", re.IGNORECASE)
 _SIDES = ("pre", "post")
+# Texts are joined by this to run a regex once over many. A cleaned text holds no newline (clean_text
+# collapses whitespace to single spaces), and no pattern here can consume two newlines in a row (`\s?`
+# takes at most one, and a digit or a letter must follow), so every match lies inside one text, and a
+# pattern sees the separator as it sees the edge of a string: a non-word, non-digit, space character.
+_SEPARATOR = "\n\n"
 
 
 def normalize_spans(text: str) -> str:
-    """`text` with links, money, phone numbers, short codes and numbers replaced by class tokens."""
-    for pattern, token in _SPANS:
-        text = pattern.sub(f" {token} ", text)
-    return text
+    """`text` (as clean_text returns it) with links, money, phone numbers, short codes and numbers
+    replaced by class tokens."""
+    return _normalize_cleaned([text])[0]
+
+
+def _normalize_cleaned(texts: list[str]) -> list[str]:
+    """`normalize_spans` of each cleaned text, each pattern run once over the texts its hint finds.
+
+    A replacement brings no digit, so the texts with a digit before the first pattern are a superset
+    of those each later pattern can match.
+    """
+    texts = list(texts)
+    with_digit = [i for i, text in enumerate(texts) if _has_digit(text)]
+    for pattern, token, hint in _SPANS:
+        chosen = with_digit if hint is _has_digit else [i for i, text in enumerate(texts) if hint(text)]
+        if not chosen:
+            continue
+        replaced = pattern.sub(f" {token} ", _SEPARATOR.join([texts[i] for i in chosen]))
+        for i, text in zip(chosen, replaced.split(_SEPARATOR), strict=True):
+            texts[i] = text
+    return texts
 
 
 def tokenize(text: str, *, lowercase: bool = True) -> list[str]:
     """Split `text` into class tokens and word tokens (module docstring)."""
-    cleaned = normalize_spans(clean_text(text))
+    return tokenize_many([text], lowercase=lowercase)[0]
+
+
+def tokenize_many(texts: Iterable[str], *, lowercase: bool = True) -> list[list[str]]:
+    """`tokenize` of every text; each regex runs once over all of them (see _SEPARATOR)."""
+    cleaned = _normalize_cleaned([clean_text(text) for text in texts])
+    if not cleaned:
+        return []
+    joined = _SEPARATOR.join(cleaned)
     if lowercase:
-        cleaned = cleaned.lower()
-    return _TOKEN.findall(cleaned)
+        joined = joined.lower()
+    return [_TOKEN.findall(part) for part in joined.split(_SEPARATOR)]
 
 
 class SmsTokenizer(BaseEstimator, TransformerMixin):
@@ -127,7 +175,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
     def fit(self, texts: Iterable[str], y: object = None) -> "SmsTokenizer":
         """Learn the vocabulary from `texts` (the training split only)."""
         self._check_params()
-        counts = Counter(token for text in texts for token in tokenize(text, lowercase=self.lowercase))
+        counts = Counter(token for row in tokenize_many(texts, lowercase=self.lowercase) for token in row)
         kept = [(word, n) for word, n in counts.items() if n >= self.min_count]
         kept.sort(key=lambda item: (-item[1], item[0]))  # frequency first, ties alphabetical
         words = [word for word, _ in kept[: self.vocab_size - 2]]
@@ -146,17 +194,33 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
 
     def encode(self, text: str) -> list[int]:
         """The `length` token ids of one text."""
-        vocabulary = self._fitted_vocabulary()
-        ids = [vocabulary.get(token, self.OOV_ID) for token in tokenize(text, lowercase=self.lowercase)]
-        if len(ids) > self.length:
-            ids = ids[: self.length] if self.truncation == "post" else ids[-self.length :]
-        filler = [self.PAD_ID] * (self.length - len(ids))
-        return ids + filler if self.padding == "post" else filler + ids
+        return self._encode_many([text])[0].tolist()
 
     def transform(self, texts: Iterable[str]) -> np.ndarray:
         """int64 array of shape (n, length)."""
-        rows = [self.encode(text) for text in texts]
-        return np.asarray(rows, dtype=np.int64).reshape(len(rows), self.length)
+        return self._encode_many(texts)
+
+    def _encode_many(self, texts: Iterable[str]) -> np.ndarray:
+        """int64 array of shape (n, length)."""
+        rows = tokenize_many(texts, lowercase=self.lowercase)
+        tokens = list(itertools.chain.from_iterable(rows))
+        # map() runs the dictionary lookups in C, ~3x faster than a comprehension.
+        ids = np.fromiter(map(self._fitted_vocabulary().get, tokens, itertools.repeat(self.OOV_ID)),
+                          dtype=np.int64, count=len(tokens))
+        return self._fixed_length(ids, np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)))
+
+    def _fixed_length(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Rows of `length` ids cut and padded from `ids`, the concatenated ids of texts of `lengths` tokens."""
+        kept = np.minimum(lengths, self.length)
+        starts = np.cumsum(lengths) - lengths  # where each text's ids begin in `ids`
+        if self.truncation == "pre":
+            starts += lengths - kept
+        pad = (self.length - kept)[:, None] if self.padding == "pre" else 0
+        offset = np.arange(self.length)[None, :] - pad  # a slot's position among the kept ids
+        filled = (offset >= 0) & (offset < kept[:, None])
+        out = np.full((len(kept), self.length), self.PAD_ID, dtype=np.int64)
+        out[filled] = ids[(starts[:, None] + offset)[filled]]
+        return out
 
     def save(self, directory: Path) -> None:
         """Write `tokenizer.json` (format in the module docstring) into `directory`."""

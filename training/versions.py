@@ -68,7 +68,7 @@ V1 = ModelVersion(
     name="v1",
     feature_set=NAMED_FLOATS,
     make_estimator=boosted_trees,
-    description="Histogram gradient boosting (100 trees, 15 leaves) over the 9 v1 text features.",
+    description="Gradient boosting (100 trees of up to 15 leaves, grown best-first) over the 9 v1 text features.",
     artifact_dir="model1_2019",
     time_freeze=datetime(2019, 12, 31, tzinfo=UTC),
 )

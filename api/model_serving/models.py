@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from api.common.errors import InvalidFeatures
 from contract.feature_store import LABEL_LEGEND
 from training.artifacts import ModelArtifact, load_artifact
@@ -45,6 +47,10 @@ class SpamModel(Protocol):
     artifact_sha256: str
 
     def text_to_features(self, text: str) -> Features: ...
+
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:
+        """`text_to_features` of many texts in one call, as an (n, n_features) array (batch scoring)."""
+        ...
 
     def validate_features(self, features: Sequence[Any]) -> Features:
         """Return the features normalised (floats or ints) or raise InvalidFeatures."""
@@ -94,6 +100,9 @@ class DeclaredModel:
 
     def text_to_features(self, text: str) -> Features:
         return self.encoder.text_to_features(text)
+
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.texts_to_matrix(texts)
 
     def validate_features(self, features: Sequence[Any]) -> Features:
         try:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, clone
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -78,15 +78,24 @@ def test_a_row_gets_the_same_answer_alone_or_in_any_batch(version: str) -> None:
         assert np.allclose(batched, alone, atol=1e-12), size
 
 
-def test_packed_gradient_boosting_matches_histgradientboosting() -> None:
+def test_packed_gradient_boosting_matches_gradientboostingclassifier() -> None:
     X, y, _ = _inputs("v1")
     X = X + np.random.default_rng(1).normal(scale=0.1, size=X.shape)  # ties would hide threshold bugs
-    X[::7, 0] = np.nan  # missing values follow the booster's learned side
     packed = PackedGradientBoosting(max_iter=20, random_state=3).fit(X, y)
-    booster = HistGradientBoostingClassifier(
-        max_iter=20, max_leaf_nodes=15, early_stopping=False, random_state=3
+    booster = GradientBoostingClassifier(
+        n_estimators=20, max_leaf_nodes=15, max_depth=None, random_state=3
     ).fit(X, y)
-    assert np.allclose(packed.predict_proba(X), booster.predict_proba(X), atol=1e-9)
+    unseen = X + np.random.default_rng(2).normal(scale=0.3, size=X.shape)
+    assert np.allclose(packed.predict_proba(unseen), booster.predict_proba(unseen), atol=1e-9)
+
+
+def test_packed_gradient_boosting_from_histogram_trees_is_refused() -> None:
+    # An artifact packed by the build before (from HistGradientBoosting's private trees) carries this field.
+    X, y, _ = _inputs("v1")
+    packed = PackedGradientBoosting(max_iter=5).fit(X, y)
+    packed.split_missing_left_ = np.zeros(len(packed.split_feature_), dtype=bool)
+    with pytest.raises(RuntimeError, match="retrain it"):
+        packed.predict_proba(X[:1])
 
 
 def test_token_id_counts_ignores_pad_and_counts_repeats() -> None:
@@ -108,6 +117,30 @@ def test_token_id_ngrams_unseen_bigram_ignored_and_positions_marked() -> None:
     first_at = 6 + 1
     assert row[first_at + 3] == 1  # first real id is 3
     assert row[first_at + 6 + 2] == 1  # last real id is 2
+
+
+def test_token_id_ngrams_pad_inside_a_row_joins_its_neighbours_into_a_bigram() -> None:
+    # Clients may send any ids; PAD counts nowhere, so (2, 3) is the pair on both sides of it.
+    ngrams = TokenIdNgrams(n_ids=6, min_df=1).fit(np.array([[2, 3, 0, 0]]))
+    row = ngrams.transform(np.array([[2, 0, 3, 3]])).toarray()[0]
+    assert row[:6].tolist() == [0, 0, 1, 2, 0, 0]
+    assert row[6] == 1  # the learned bigram (2, 3)
+    assert row[7 + 2] == 1 and row[7 + 6 + 3] == 1  # first 2, last 3
+
+
+def test_token_id_ngrams_learns_bigrams_by_document_frequency() -> None:
+    ids = np.array([[2, 3, 2, 3], [2, 3, 0, 0], [4, 5, 0, 0]])
+    assert TokenIdNgrams(n_ids=6, min_df=2).fit(ids).bigram_index_ == {(2, 3): 0}  # twice in row 0 counts once
+    assert TokenIdNgrams(n_ids=6, min_df=1).fit(ids).bigram_index_ == {(2, 3): 0, (3, 2): 1, (4, 5): 2}
+
+
+@pytest.mark.parametrize("transformer", [TokenIdCounts(n_ids=6), TokenIdNgrams(n_ids=6)])
+def test_token_id_transformers_accept_no_rows_and_all_pad_rows(transformer: TokenIdCounts | TokenIdNgrams) -> None:
+    transformer = clone(transformer).fit(np.array([[2, 3, 0], [2, 3, 4]]))
+    assert transformer.transform(np.zeros((0, 3), dtype=np.int64)).shape == (0, transformer.n_features_out_)
+    empty = transformer.transform(np.zeros((2, 3), dtype=np.int64))
+    assert empty.shape == (2, transformer.n_features_out_)
+    assert np.diff(empty.indptr).tolist() == [empty.nnz // 2] * 2  # the same columns (buckets only) in each
 
 
 def test_idf_weighting_handles_empty_rows_anywhere() -> None:

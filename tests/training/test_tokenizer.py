@@ -162,3 +162,11 @@ def test_fit_invalid_padding_raises() -> None:
 def test_clone_keeps_params_unchanged() -> None:
     params = {"vocab_size": 123, "length": 7, "padding": "pre", "truncation": "post", "min_count": 3}
     assert clone(SmsTokenizer(**params)).get_params() == {**params, "lowercase": True}
+
+
+def test_transform_gives_every_text_the_ids_it_gets_alone() -> None:
+    # transform runs each regex once over the joined texts; a span must never reach across a boundary.
+    tokenizer = SmsTokenizer(min_count=1).fit(["call 08001234567 now £5 www.win.com free", "ok 5p lar"])
+    texts = ["", "£", "5 pounds", "$", "5", "5", "p", "call 0800", "1234567 now", "go to win.com", "x\x00y", "ok"]
+    assert tokenizer.transform(texts).tolist() == [tokenizer.encode(text) for text in texts]
+    assert tokenizer.transform([]).shape == (0, 30)

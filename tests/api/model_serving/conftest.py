@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -33,6 +34,9 @@ class FakeModel:
 
     def text_to_features(self, text: str) -> list[float]:
         return [float(len(text)), float(text.count("!")), float(sum(c.isupper() for c in text))]
+
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray([self.text_to_features(text) for text in texts], dtype=np.float64).reshape(len(texts), 3)
 
     def validate_features(self, features: Sequence[Any]) -> list[float]:
         if len(features) != 3:

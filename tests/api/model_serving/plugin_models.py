@@ -4,6 +4,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from api.common.errors import InvalidFeatures
 from contract.feature_store import FEATURES1
 from training.artifacts import ModelArtifact
@@ -29,6 +31,9 @@ class WeightedFeatures:
 
     def text_to_features(self, text: str) -> list[float]:  # preprocess
         return v1_features(text)
+
+    def texts_to_features(self, texts: Sequence[str]) -> np.ndarray:  # preprocess, many at once
+        return np.array([v1_features(text) for text in texts], dtype=np.float64).reshape(len(texts), -1)
 
     def validate_features(self, features: Sequence[Any]) -> list[float]:
         if not isinstance(features, list) or len(features) != len(self.weights):
