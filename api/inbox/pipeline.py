@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 class IdempotencyKeyReused(InvalidInput):
     """The Idempotency-Key was first used for a different message (IETF httpapi draft: 422)."""
 
+    def __init__(self) -> None:
+        super().__init__("Idempotency-Key was already used for a different message", loc=("header", "Idempotency-Key"))
+
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
@@ -108,7 +111,7 @@ class InboxPipeline:
     def _outcome(self, item: _Stored, pushed: bool) -> Outcome:
         if item.stored.status == "key_conflict":
             MESSAGES.labels("rejected").inc()
-            raise IdempotencyKeyReused("Idempotency-Key was already used for a different message")
+            raise IdempotencyKeyReused()
         sms_id = str(item.stored.sms_id)
         replay = "replayed; " if item.stored.status == "replayed" else ""
         if not item.stored.pending or (pushed and item.features is not None):

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
+from tests.api.errors import invalid
 from tests.api.inbox.conftest import AUTH, FEATURES, INBOX_KEY, FakeUpstreams, wait_for
 from tests.fixtures.fake_upstream import refusing_url
 
@@ -113,7 +114,8 @@ def test_idempotency_key_replay_of_pending_message_completes_its_push(
 def test_idempotency_key_reused_for_another_message_is_422(client: TestClient, upstreams: FakeUpstreams) -> None:
     assert _send(client, key="key-3")[0] == 201
     status, body = _send(client, key="key-3", sms_text="something else")
-    assert status == 422 and "Idempotency-Key" in body["detail"]
+    assert status == 422
+    assert body == invalid("Idempotency-Key was already used for a different message", ("header", "Idempotency-Key"))
     assert len(upstreams.messages) == 1
 
 
