@@ -79,9 +79,13 @@ class _Append:
     scope: str
     table: pa.Table
     keys: list[tuple[str, int]]
-    # Set by whichever thread writes it, under the lock, before the lock is released.
+    # Set by whichever thread writes it, before that thread wakes the waiting ones.
     result: AppendResult | None = None
     error: BaseException | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.result is not None or self.error is not None
 
 
 class PartLedger:
@@ -91,9 +95,10 @@ class PartLedger:
         self.settings = settings
         self._threads = threading.local()
         self._lock = WriteLock(settings.path.with_name(settings.path.name + ".lock"))
-        # Appends waiting for the lock; whoever holds it next writes them all as one part (group commit).
+        # Group commit (`append`): appends queued while another thread writes, and whether one is writing.
+        self._queue = threading.Condition()
         self._queued: list[_Append] = []
-        self._queued_lock = threading.Lock()
+        self._writing = False
         self._appends = 0
         self._compactor = BackgroundCompactor(self)
 
@@ -130,39 +135,41 @@ class PartLedger:
                timestamp_column: str) -> AppendResult:
         """Write the rows of `table` not appended before. Durable when it returns.
 
-        Appends from threads that wait for the lock meanwhile go together: the next holder writes all of
-        them (one part per directory) in one transaction, so concurrent pushes share its fsyncs.
+        Group commit: while one thread of this process writes, the appends of others queue; when it is done,
+        one of them writes every queued append (one part per directory) in one transaction, so concurrent
+        pushes share its fsyncs. A failed transaction fails each append in it.
         """
         request = _Append(directory, scope, table, row_keys(table, key_columns, timestamp_column))
-        with self._queued_lock:
+        with self._queue:
             self._queued.append(request)
-        while request.result is None and request.error is None:
-            self._write_queued()
+            while not request.answered:
+                if self._writing:
+                    self._queue.wait()
+                    continue
+                batch, self._queued, self._writing = self._queued, [], True
+                self._queue.release()
+                try:
+                    self._write_batch(batch)
+                finally:
+                    self._queue.acquire()
+                    self._writing = False
+                    self._queue.notify_all()
         if request.error is not None:
             raise request.error
+        assert request.result is not None
         return request.result
 
-    def _write_queued(self) -> None:
-        """Every queued append in one transaction: each answered when it commits, all failed if it does not.
-
-        A failure is handed to each append it concerns, not raised here: the caller's own append may have
-        been written by the holder before.
-        """
-        with self._lock.held():
-            with self._queued_lock:
-                batch, self._queued = self._queued, []
-            if not batch:
-                return
-            try:
-                with self._transaction() as conn:
-                    results = self._write_appends(conn, batch)
-            except BaseException as error:
-                for request in batch:
-                    request.error = error
-                return
-            for request, result in zip(batch, results, strict=True):
-                request.result = result
-        for directory in {request.directory for request in batch if request.result and request.result.part}:
+    def _write_batch(self, batch: list["_Append"]) -> None:
+        try:
+            with self.locked() as conn:
+                results = self._write_appends(conn, batch)
+        except BaseException as error:
+            for request in batch:
+                request.error = error
+            return
+        for request, result in zip(batch, results, strict=True):
+            request.result = result
+        for directory in {request.directory for request, result in zip(batch, results, strict=True) if result.part}:
             self._compactor.request(directory)
 
     def _write_appends(self, conn: sqlite3.Connection, batch: list["_Append"]) -> list[AppendResult]:
