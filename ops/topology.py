@@ -26,7 +26,7 @@ PORTS = {
 }
 # Measured on 2 cores: with a socket each, two workers serve 16 clients at 1,100-1,300 req/s, against
 # about 700 for one; 1-client p99 stays within target (docs/benchmarks.md).
-WORKERS = {"model_serving": 2, "inbox": 2, "feature_server": 2}
+WORKERS = {"model_serving": 2, "inbox": 2}
 APPS = {
     "model_serving": "api.model_serving.main:app",
     "user_data": "api.user_data.main:app",
@@ -85,9 +85,8 @@ def feature_server(name: str = "feature_server", port: int = PORTS["feature_serv
                    repo: Path = FEATURE_REPO, fs_yaml: Path | None = None) -> Service:
     config = ("-f", str(fs_yaml)) if fs_yaml else ()
     # gunicorn recycles Feast's worker every 1,000 requests by default: a multi-second stall each time.
-    # Several workers are safe: our stores serialise writers across processes (feast_ext/locks.py).
     program = ("feast", "-c", str(repo), *config, "serve", "--no-access-log", "--registry_ttl_sec", "5",
-               "--max-requests", "0", "--workers", str(WORKERS["feature_server"]))
+               "--max-requests", "0")
     # Importing Feast takes longer than a restart may (ops.warm).
     return Service(name, port, program, env=FEAST_SERVE_ENV, preload=FEAST_SERVE_PRELOAD)
 

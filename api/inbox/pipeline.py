@@ -4,11 +4,10 @@
    push and its idempotency key, atomically, so from here on the push is owed durably; the v2 features for
    every text come from model serving in one call made at the same time. The store must succeed or every
    request of the batch fails (502/503) and nothing was stored: the caller may retry.
-2. Push (`_pushes`): the rows owed go to `feast serve` (`online_and_offline`) in few pushes: up to
-   `push_batches_in_flight` per worker, each carrying every row that became ready meanwhile (a push's fixed
-   cost in Feast is ~10 ms, each extra row ~0.15 ms; concurrent pushes share the offline commit). When it
-   answers 200 the features are online and the offline row is durable: 201. Otherwise 202:
-   `PendingRecovery` (every worker runs one) completes the push later.
+2. Push (`_pushes`): the rows owed go to `feast serve` (`online_and_offline`) in as few pushes as possible:
+   one push in flight per worker, carrying every row that became ready meanwhile (a push's fixed cost in
+   Feast is ~10 ms, each extra row ~0.15 ms). When it answers 200 the features are online and the offline
+   row is durable: 201. Otherwise 202: `PendingRecovery` (every worker runs one) completes the push later.
    The pending records of pushed rows are cleared after the answer; if that is lost, recovery pushes them
    again, which is harmless (upstreams.py).
 """
@@ -58,8 +57,7 @@ class InboxPipeline:
         self.push_attempts = settings.push_attempts
         self._ingest = MicroBatcher(self._store_batch, max_batch=settings.ingest_batch_max,
                                     max_in_flight=settings.ingest_batches_in_flight)
-        self._pushes = MicroBatcher(self._push_batch, max_batch=settings.push_batch_max,
-                                    max_in_flight=settings.push_batches_in_flight)
+        self._pushes = MicroBatcher(self._push_batch, max_batch=settings.push_batch_max, max_in_flight=1)
         # Clears are off the answer's path and coalesce across batches.
         self._clears = MicroBatcher(self._clear_batch, max_batch=1000, max_in_flight=1)
 

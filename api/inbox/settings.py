@@ -22,12 +22,10 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     push_attempts: int = Field(default=2, ge=1, le=10)
 
     # Concurrent messages share one store and one features call, and their rows share pushes
-    # (api.common.batching): up to `ingest_batches_in_flight` stores and `push_batches_in_flight` pushes
-    # at once (concurrent pushes share the offline store's commits in `feast serve`: feast_ext/parts.py).
+    # (api.common.batching): up to `ingest_batches_in_flight` stores at once, one push at a time.
     ingest_batch_max: int = Field(default=64, ge=1, le=500)
     ingest_batches_in_flight: int = Field(default=2, ge=1, le=32)
     push_batch_max: int = Field(default=256, ge=1, le=1000)
-    push_batches_in_flight: int = Field(default=2, ge=1, le=32)
 
     # The recovery loop: pending pushes older than min_age are completed every interval.
     recovery_interval_seconds: float = Field(default=1.0, gt=0)
