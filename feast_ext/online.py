@@ -6,9 +6,9 @@ rollback can undo rows another push was told were written. This subclass differs
 - one connection per thread (and per process, so a forked worker never inherits one), in WAL mode
   with a busy timeout, so writers in any thread or process wait for the lock instead of failing;
   `synchronous = NORMAL` (a commit survives a crash of the process, not of the machine);
-- `online_write_batch` queues on a process-wide lock, takes SQLite's write lock up front
-  (`BEGIN IMMEDIATE`) and writes every row with one `executemany` in one transaction, which also makes
-  materialization faster;
+- `online_write_batch` queues on a write lock shared by threads and processes (feast_ext/locks.py),
+  takes SQLite's write lock up front (`BEGIN IMMEDIATE`) and writes every row with one `executemany`
+  in one transaction, which also makes materialization faster;
 - `update` drops Feast's index on `entity_key` alone: the primary key (entity_key, feature_name)
   already serves every lookup, and the second index cost about a fifth of each write.
 """
@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from feast import Entity
@@ -36,6 +37,8 @@ from feast.protos.feast.types.Value_pb2 import Value as ValueProto
 from feast.repo_config import RepoConfig
 from feast.utils import to_naive_utc
 
+from feast_ext.locks import WriteLock
+
 Row = tuple[EntityKeyProto, dict[str, ValueProto], datetime, datetime | None]
 
 
@@ -49,9 +52,7 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
     def __init__(self) -> None:
         super().__init__()
         self._threads = threading.local()
-        # Threads of one process queue here rather than in SQLite's busy handler, which polls with
-        # sleeps of up to 100 ms; only writers in other processes are left to it.
-        self._write_lock = threading.Lock()
+        self._write_locks: dict[str, WriteLock] = {}
 
     def _get_conn(self, config: RepoConfig) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._threads, "conn", None)
@@ -64,6 +65,13 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
             conn.execute("PRAGMA synchronous = NORMAL")
             self._threads.conn, self._threads.pid = conn, os.getpid()
         return conn
+
+    def _write_lock(self, config: RepoConfig) -> WriteLock:
+        """Writers queue here (threads, and `feast serve`'s worker processes) rather than in SQLite's busy handler."""
+        path = self._get_db_path(config)
+        if path not in self._write_locks:
+            self._write_locks[path] = WriteLock(Path(f"{path}.lock"))
+        return self._write_locks[path]
 
     def online_write_batch(
         self,
@@ -89,7 +97,7 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
             for feature, value in values.items()
         ]
         conn = self._get_conn(config)
-        with self._write_lock:
+        with self._write_lock(config).held():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.executemany(upsert, rows)

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from feast_ext.locks import WriteLock
 from feast_ext.part_files import (
     COMPACT_TEMP_PREFIX,
     PART_SUFFIX,
@@ -72,15 +73,32 @@ class AppendResult:
     part: str | None
 
 
+@dataclass
+class _Append:
+    directory: Path
+    scope: str
+    table: pa.Table
+    keys: list[tuple[str, int]]
+    # Set by whichever thread writes it, before that thread wakes the waiting ones.
+    result: AppendResult | None = None
+    error: BaseException | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.result is not None or self.error is not None
+
+
 class PartLedger:
     """One per process and ledger file (see `ledger_for`); thread-safe, one SQLite connection per thread."""
 
     def __init__(self, settings: LedgerSettings) -> None:
         self.settings = settings
         self._threads = threading.local()
-        # Threads of one process queue here: SQLite's busy handler polls with sleeps of up to 100 ms,
-        # which under load starves some writers; only other processes are left to it.
-        self._mutex = threading.Lock()
+        self._lock = WriteLock(settings.path.with_name(settings.path.name + ".lock"))
+        # Group commit (`append`): appends queued while another thread writes, and whether one is writing.
+        self._queue = threading.Condition()
+        self._queued: list[_Append] = []
+        self._writing = False
         self._appends = 0
         self._compactor = BackgroundCompactor(self)
 
@@ -98,31 +116,77 @@ class PartLedger:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[sqlite3.Connection]:
-        """The ledger's write lock, held across processes until commit."""
+        """The ledger's write lock (feast_ext/locks.py, then SQLite's), held across processes until commit."""
+        with self._lock.held(), self._transaction() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.connection()
-        with self._mutex:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def append(self, directory: Path, scope: str, table: pa.Table, *, key_columns: Sequence[str],
                timestamp_column: str) -> AppendResult:
-        """Write the rows of `table` not appended before as one new part. Durable when it returns."""
-        keys = row_keys(table, key_columns, timestamp_column)
-        with self.locked() as conn:
-            self._adopt_or_clean(conn, directory)
-            now = time.time()
-            insert = "INSERT OR IGNORE INTO row_keys VALUES (?, ?, ?, ?)"
-            fresh = [index for index, key in enumerate(keys) if conn.execute(insert, (scope, *key, now)).rowcount]
-            part = self._write_part(conn, directory, table.take(fresh)) if fresh else None
-            self._maybe_prune(conn, now)
-        if part is not None:
+        """Write the rows of `table` not appended before. Durable when it returns.
+
+        Group commit: while one thread of this process writes, the appends of others queue; when it is done,
+        one of them writes every queued append (one part per directory) in one transaction, so concurrent
+        pushes share its fsyncs. A failed transaction fails each append in it.
+        """
+        request = _Append(directory, scope, table, row_keys(table, key_columns, timestamp_column))
+        with self._queue:
+            self._queued.append(request)
+            while not request.answered:
+                if self._writing:
+                    self._queue.wait()
+                    continue
+                batch, self._queued, self._writing = self._queued, [], True
+                self._queue.release()
+                try:
+                    self._write_batch(batch)
+                finally:
+                    self._queue.acquire()
+                    self._writing = False
+                    self._queue.notify_all()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _write_batch(self, batch: list["_Append"]) -> None:
+        try:
+            with self.locked() as conn:
+                results = self._write_appends(conn, batch)
+        except BaseException as error:
+            for request in batch:
+                request.error = error
+            return
+        for request, result in zip(batch, results, strict=True):
+            request.result = result
+        for directory in {request.directory for request, result in zip(batch, results, strict=True) if result.part}:
             self._compactor.request(directory)
-        return AppendResult(rows_written=len(fresh), part=part)
+
+    def _write_appends(self, conn: sqlite3.Connection, batch: list["_Append"]) -> list[AppendResult]:
+        now = time.time()
+        insert = "INSERT OR IGNORE INTO row_keys VALUES (?, ?, ?, ?)"
+        fresh = [[index for index, key in enumerate(request.keys)
+                  if conn.execute(insert, (request.scope, *key, now)).rowcount] for request in batch]
+        parts: dict[Path, str | None] = {}
+        for directory in dict.fromkeys(request.directory for request in batch):
+            tables = [request.table.take(pa.array(rows, pa.int64())) for request, rows in zip(batch, fresh, strict=True)
+                      if request.directory == directory]
+            table = pa.concat_tables(tables)
+            self._adopt_or_clean(conn, directory)
+            parts[directory] = self._write_part(conn, directory, table) if table.num_rows else None
+        self._maybe_prune(conn, now)
+        return [AppendResult(rows_written=len(rows), part=parts[request.directory] if rows else None)
+                for request, rows in zip(batch, fresh, strict=True)]
 
     def live_parts(self, directory: Path) -> list[Path] | None:
         """The directory's live part files, or None if the ledger has never managed it."""

@@ -25,10 +25,12 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from benchlib import percentile
+from benchlib import group_cpu_seconds, percentile
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_REQUESTS = 20_000
@@ -51,6 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--recipient", default="bench", help="user id the messages are sent to")
     parser.add_argument("--poll-interval", type=float, default=0.001, help="seconds between online reads")
     parser.add_argument("--deadline", type=float, default=30.0, help="give up on a message after this many seconds")
+    parser.add_argument("--run-dir", type=Path, default=None,
+                        help="the platform's run directory (.run, or scripts/bench_platform.py's): also report each "
+                             "service's CPU milliseconds per measured message (warm-up included, polling too)")
     args = parser.parse_args(argv)
     if not args.api_key:
         parser.error("an API key is needed: --api-key or SPAMOPS_API_KEY")
@@ -166,7 +171,7 @@ async def run(args: argparse.Namespace) -> tuple[Results, float]:
         return results, time.perf_counter() - started
 
 
-def report(args: argparse.Namespace, results: Results, elapsed: float, command: str) -> dict:
+def report(args: argparse.Namespace, results: Results, elapsed: float, command: str) -> dict[str, Any]:
     return {
         "benchmark": "inbox POST until features readable online (feast serve)",
         "command": command,
@@ -195,9 +200,14 @@ def markdown(row: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    cpu_before = group_cpu_seconds(args.run_dir) if args.run_dir else {}
     results, elapsed = asyncio.run(run(args))
     command = "python scripts/bench_realtime.py " + shlex.join(a for a in (argv or sys.argv[1:]) if a != args.api_key)
     row = report(args, results, elapsed, command)
+    if args.run_dir:
+        cpu_after = group_cpu_seconds(args.run_dir)
+        row["cpu_ms_per_msg"] = {name: round(1000 * (cpu_after[name] - used) / args.requests, 2)
+                                 for name, used in cpu_before.items() if name in cpu_after}
     print(json.dumps(row))
     print(markdown(row))
     failed = sum(v for k, v in results.statuses.items() if k not in (201, 202)) + results.never_online

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,6 +73,17 @@ def test_push_same_rows_from_two_processes_at_once_writes_each_once(repo: Path) 
     writers = [start_writer(repo, ids, batch=7), start_writer(repo, list(reversed(ids)), batch=3)]
     for writer in writers:
         assert sorted(finish(writer)) == sorted(ids)
+    assert pushed_counts(repo) == dict.fromkeys(ids, 1)
+
+
+def test_push_same_rows_from_threads_at_once_writes_each_once(repo: Path) -> None:
+    """Threads of one process (feast serve's pool) group-commit (tests/feast_ext/test_parts.py)."""
+    store = FeatureStore(repo_path=str(repo))
+    ids = [f"t{index}" for index in range(96)]
+    batches = [ids[start : start + 3] for start in range(0, len(ids), 3)] * 2  # every row pushed twice
+    random.Random(0).shuffle(batches)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda batch: push(store, batch), batches))
     assert pushed_counts(repo) == dict.fromkeys(ids, 1)
 
 
