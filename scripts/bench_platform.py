@@ -18,16 +18,18 @@ import shutil
 import sys
 from pathlib import Path
 
-from ops import control
-from ops.topology import Service, platform_services
-from training.versions import FEATURE_REPO_DIR
+from benchlib import PROJECT_ROOT
 
+from ops import control
+from ops.topology import FEATURE_REPO, Service, platform_services
+
+REPO_DIR = PROJECT_ROOT / FEATURE_REPO
 SERVICES = ("feature_server", "model_serving", "user_data", "inbox")
 
 
 def copy_repo(built: Path, target: Path) -> Path:
     """This build's definitions and config, with the built repository's data."""
-    shutil.copytree(FEATURE_REPO_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    shutil.copytree(REPO_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "data"))
     # A fresh ledger adopts the parts it finds.
     leftovers = shutil.ignore_patterns(".write-*", ".compact-*", "offline_ledger.db*")
     shutil.copytree(built / "data", target / "data", ignore=leftovers)
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=("up", "down"))
     parser.add_argument("--run-dir", type=Path, required=True)
-    parser.add_argument("--built", type=Path, default=FEATURE_REPO_DIR, help="a built, materialized repository")
+    parser.add_argument("--built", type=Path, default=REPO_DIR, help="a built, materialized repository")
     parser.add_argument("--models", type=Path, default=Path("models"), help="the model artifacts")
     parser.add_argument("--port-base", type=int, default=9100, help="feast serve's port; the others follow")
     args = parser.parse_args(argv)
