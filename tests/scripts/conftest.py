@@ -8,18 +8,10 @@ import pandas as pd
 import pytest
 from feast.data_source import PushMode
 
+from contract.feature_store import PUSH_SOURCE
 from tests.fixtures.cassandra import fresh_keyspace, render_cassandra_yaml
 from tests.fixtures.platform import TINY_RAW, apply_repo, copy_feature_repo, materialize_both_chapters
-from training.offline_sources import (
-    LABELS_SOURCE_PATH,
-    V1_SOURCE_PATH,
-    V1_TIMESTAMP,
-    labels_frame,
-    v1_frame,
-    v2_frame,
-    v2_initial_part,
-    write_parquet,
-)
+from training.offline_sources import V1_TIMESTAMP, v2_frame, v2_initial_part, write_parquet, write_v1_and_labels
 from training.tokenizer import SmsTokenizer
 
 
@@ -39,13 +31,12 @@ def online_repo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         keyspace = fresh_keyspace(request.getfixturevalue("cassandra_session"))
         fs_yaml_text = render_cassandra_yaml(request.getfixturevalue("cassandra_endpoint"), keyspace)
     repo = copy_feature_repo(tmp_path_factory.mktemp(f"online_{request.param}") / "repo", fs_yaml_text=fs_yaml_text)
-    write_parquet(v1_frame(TINY_RAW), repo / V1_SOURCE_PATH)
-    write_parquet(labels_frame(TINY_RAW), repo / LABELS_SOURCE_PATH)
+    write_v1_and_labels(TINY_RAW, repo)
     tokenizer = SmsTokenizer(vocab_size=20, min_count=1).fit(TINY_RAW["text"].tolist())
     write_parquet(v2_frame(TINY_RAW, tokenizer), v2_initial_part(repo))
     store = apply_repo(repo)
     materialize_both_chapters(store)
     pushed_at = datetime.now(UTC).replace(microsecond=0) - pd.Timedelta(minutes=5)
     pushed = pd.DataFrame({"sms_id": ["fresh1"], "event_timestamp": [pd.Timestamp(pushed_at)], "features": [[5] * 30]})
-    store.push("smss2_push", pushed, to=PushMode.ONLINE)
+    store.push(PUSH_SOURCE, pushed, to=PushMode.ONLINE)
     return OnlineRepo(repo, request.param, pushed_at, "fresh1", V1_TIMESTAMP)
