@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from contract.paths import PROJECT_ROOT
-from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
+from tests.e2e.platform import API_KEY, Platform, sqlite_platform
 from tests.fixtures.platform import BuiltPlatform
 
 pytestmark = pytest.mark.slow
@@ -28,10 +28,7 @@ SECONDS_PER_SERVICE = 40
 
 @pytest.fixture(scope="module")
 def platform(built_platform: BuiltPlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    root = tmp_path_factory.mktemp("openapi_contracts")
-    repo = copy_built_repo(built_platform.repo, root / "feature_repo")
-    env = {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(root / "app.db")}
-    with running_platform(repo, root / "run", models_dir=built_platform.models_dir, base_env=env) as running:
+    with sqlite_platform(built_platform, tmp_path_factory.mktemp("openapi_contracts")) as running:
         yield running
 
 

@@ -19,6 +19,7 @@ import httpx
 
 from ops import control, processes
 from ops.topology import PORTS, Service, platform_services
+from tests.fixtures.platform import BuiltPlatform
 from tests.fixtures.processes import free_port
 
 API_KEY = "e2e-api-key"  # the shared (admin) key: the tests' own calls
@@ -74,6 +75,15 @@ def running_platform(repo: Path, run_dir: Path, *, models_dir: Path, base_env: M
     finally:
         left = control.down(run_dir)
         assert not left, f"still holding ports after down: {left}"
+
+
+@contextmanager
+def sqlite_platform(built: BuiltPlatform, root: Path) -> Iterator[Platform]:
+    """The embedded profile (SQLite app tables and online store) on a copy of the built repository under `root`."""
+    repo = copy_built_repo(built.repo, root / "feature_repo")
+    env = {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(root / "app.db")}
+    with running_platform(repo, root / "run", models_dir=built.models_dir, base_env=env) as running:
+        yield running
 
 
 def _configured(repo: Path, *, models_dir: Path, base_env: Mapping[str, str],

@@ -13,7 +13,7 @@ import pytest
 from contract.paths import PROJECT_ROOT
 from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send, stored_messages
 from tests.e2e.faults import check_crash_recovery
-from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
+from tests.e2e.platform import API_KEY, Platform, sqlite_platform
 from tests.fixtures.platform import BuiltPlatform
 
 pytestmark = pytest.mark.slow
@@ -21,10 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def platform(built_platform: BuiltPlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    root = tmp_path_factory.mktemp("e2e_sqlite")
-    repo = copy_built_repo(built_platform.repo, root / "feature_repo")
-    env = {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(root / "app.db")}
-    with running_platform(repo, root / "run", models_dir=built_platform.models_dir, base_env=env) as running:
+    with sqlite_platform(built_platform, tmp_path_factory.mktemp("e2e_sqlite")) as running:
         yield running
 
 

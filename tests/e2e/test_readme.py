@@ -19,7 +19,7 @@ import pytest
 
 from contract.paths import PROJECT_ROOT
 from ops.topology import PORTS
-from tests.e2e.platform import API_KEY, Platform, copy_built_repo, running_platform
+from tests.e2e.platform import API_KEY, Platform, sqlite_platform
 from tests.fixtures.platform import BuiltPlatform
 from tests.readme import marked_blocks
 
@@ -31,10 +31,7 @@ _LOCAL_URL = re.compile(r"\blocalhost:(\d+)\b")
 
 @pytest.fixture(scope="module")
 def platform(built_platform: BuiltPlatform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    root = tmp_path_factory.mktemp("e2e_readme")
-    repo = copy_built_repo(built_platform.repo, root / "feature_repo")
-    env = {"STORAGE_BACKEND": "sqlite", "SQLITE_PATH": str(root / "app.db")}
-    with running_platform(repo, root / "run", models_dir=built_platform.models_dir, base_env=env) as running:
+    with sqlite_platform(built_platform, tmp_path_factory.mktemp("e2e_readme")) as running:
         yield running
 
 
