@@ -6,15 +6,26 @@ the files of every worker, the dead ones included, so a scrape sees all workers 
 go backwards when one is replaced. A single-process run (uvicorn, tests) uses the default registry.
 """
 
-import os
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    values,
+)
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Whether this process keeps its values in files, which prometheus_client decides once, when it is first
+# imported. The environment variable alone cannot tell: importing Feast sets it in any process that has
+# not (feast.metrics), so a single-process service would otherwise scrape an empty directory.
+FILE_BACKED = values.ValueClass is not values.MutexValue
 # Feast registers its feature server's metrics on import; in our services they are never set.
 UNUSED_PREFIXES = ("feast_",)
 
@@ -51,7 +62,7 @@ class _Used:
 
 
 def _source() -> CollectorRegistry:
-    if not os.environ.get(MULTIPROC_ENV):
+    if not FILE_BACKED:
         return REGISTRY
     registry = CollectorRegistry()
     MultiProcessCollector(registry)

@@ -12,9 +12,9 @@ ready: uvicorn runs the lifespan start-up first and then calls listen() on the s
 A SO_REUSEPORT socket takes its share of new connections from the moment it listens, so a replacement
 that listened before loading its models would hold connections for seconds without answering them.
 
-Metrics: the supervisor points PROMETHEUS_MULTIPROC_DIR at an empty directory before the workers start
-(the one the environment names, emptied, else a temporary one it removes at exit), and marks a dead
-worker's files dead, so `/metrics` sums all workers and survives restarts (api.common.metrics).
+Metrics: the supervisor points PROMETHEUS_MULTIPROC_DIR at a fresh temporary directory before the
+workers start (removed at exit), and marks a dead worker's files dead, so `/metrics` sums all workers
+and survives restarts (api.common.metrics).
 
 `X-Forwarded-For` counts only from the proxies in FORWARDED_ALLOW_IPS (uvicorn's own proxy-header
 handling); by default none is trusted, not even loopback. With `--workers 1` the one worker runs in
@@ -104,16 +104,13 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def prepare_metrics_dir() -> tuple[Path, bool]:
-    """An empty directory for the workers' metric files, and whether it is ours to remove."""
-    named = os.environ.get(MULTIPROC_ENV)
-    if not named:
-        return Path(tempfile.mkdtemp(prefix="spamops-metrics-")), True
-    path = Path(named)
-    path.mkdir(parents=True, exist_ok=True)
-    for old in path.glob("*.db"):  # a previous run's counts are not this run's
-        old.unlink()
-    return path, False
+def prepare_metrics_dir() -> Path:
+    """A fresh directory for this supervisor's workers' metric files (removed when it stops).
+
+    Never one the environment names: an inherited PROMETHEUS_MULTIPROC_DIR belongs to another process
+    (Feast sets one in every process that imports it), and emptying it would erase that process's counts.
+    """
+    return Path(tempfile.mkdtemp(prefix="spamops-metrics-"))
 
 
 def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_ips: list[str]) -> None:
@@ -137,7 +134,7 @@ class Supervisor:
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[BaseProcess] = []
         self.stopping = threading.Event()
-        self.metrics_dir, self.own_metrics_dir = prepare_metrics_dir()
+        self.metrics_dir = prepare_metrics_dir()
         os.environ[MULTIPROC_ENV] = str(self.metrics_dir)  # spawned workers inherit it
         os.environ[WORKERS_ENV] = str(args.workers)  # how many share a rate limit (api.model_serving.rate_limit)
 
@@ -187,8 +184,7 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
-        if self.own_metrics_dir:
-            shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
