@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, StringConstraints, create_model
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, create_model
 
 from api.model_serving.settings import MAX_TEXT_LENGTH
 
@@ -19,8 +19,9 @@ NON_BLANK_PATTERN = r"\S"
 
 
 class CacheOptions(BaseModel):
-    echo_input: bool = Field(default=False, description="Return the (normalised) input in the response.")
-    skip_cache: bool = Field(default=False, description="Do not read the prediction cache (it is still written).")
+    # Strict: the schema says boolean, so 0 or "yes" is a 422, not a silent False/True.
+    echo_input: StrictBool = Field(default=False, description="Return the (normalised) input in the response.")
+    skip_cache: StrictBool = Field(default=False, description="Do not read the prediction cache (it is still written).")
 
 
 class TextInput(CacheOptions):
