@@ -191,6 +191,9 @@ async def optional_caller(request: Request, x_api_key: ApiKeyHeaderDep = None) -
 
 AuthenticatedCaller = Annotated[Caller, Depends(authenticated_caller)]
 OptionalCaller = Annotated[Caller, Depends(optional_caller)]
+# `openapi_extra` for a route that takes an OptionalCaller: OpenAPI's empty requirement `{}` says the key
+# may be left out (FastAPI lists only the scheme, which reads as "required").
+KEY_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
 def _forbidden(caller: Caller, scope: str, user_id: str | None = None) -> HTTPException:

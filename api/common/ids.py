@@ -1,5 +1,5 @@
 """Ids: time-based UUIDs (version 1) with a random node, as DESIGN §3 asks (never the host's MAC address),
-and the one rule every service applies to user ids."""
+the one rule for a time-based UUID in a request, and the one rule every service applies to user ids."""
 
 import itertools
 import re
@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
 # 100-ns ticks between the UUID epoch (1582-10-15) and the Unix epoch.
 _UUID_EPOCH_OFFSET = 0x01B21DD213814000
@@ -66,3 +66,27 @@ UserId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH
 
 def is_user_id(value: str) -> bool:
     return len(value) <= MAX_ID_LENGTH and re.fullmatch(USER_ID_PATTERN, value) is not None
+
+
+# A time-based UUID as a request spells it: the hyphenated form, version 1, RFC 9562 variant. Pydantic's UUID
+# alone also takes braces, "urn:uuid:" and bare hex; the schema promises only this form, so only it passes.
+TIME_UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-1[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+
+
+def _time_uuid_text(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        return value  # not a string: the UUID validator names the type error
+    if re.fullmatch(TIME_UUID_PATTERN, text) is None:
+        raise ValueError("must be a time-based (version 1) UUID, hyphenated")
+    return value
+
+
+TimeUuid = Annotated[
+    uuid.UUID,
+    BeforeValidator(_time_uuid_text),
+    WithJsonSchema({"type": "string", "format": "uuid", "pattern": TIME_UUID_PATTERN}),
+]

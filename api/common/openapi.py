@@ -3,7 +3,8 @@
 FastAPI documents a route's declared responses and its 422; the shared plumbing adds more: a body
 that is not parseable JSON is a 400, one above MAX_BODY_BYTES a 413, and a route behind the API key a
 401 (no or unknown key) or 403 (a key without the scope). Each is documented here, on the routes where
-it can happen, with the one error shape (`ErrorDetail`) the handlers in errors.py send.
+it can happen, with the one error shape the handlers in errors.py send: `ErrorDetail`, or for a 422
+FastAPI's validation-error list.
 """
 
 from collections.abc import Callable
@@ -14,21 +15,31 @@ from fastapi import FastAPI
 from api.common.errors import ErrorDetail
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorDetail"}
+_VALIDATION_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
 BODY_ERRORS = {"400": "the body is not parseable JSON", "413": "the body is larger than MAX_BODY_BYTES"}
 KEY_ERRORS = {"401": "no X-API-Key header, or a key that is not configured",
               "403": "the key is valid but lacks the scope this route needs"}
 
 
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
 
 
 def _add_common_responses(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    extra = {**(BODY_ERRORS if "requestBody" in operation else {}),
-             **(KEY_ERRORS if operation.get("security") else {})}
+    security = operation.get("security", [])
+    # A route whose key is optional (api.common.auth.KEY_OPTIONAL) refuses only a wrong key, never a scope.
+    key_errors = {"401": KEY_ERRORS["401"]} if {} in security else KEY_ERRORS
+    extra = {**(BODY_ERRORS if "requestBody" in operation else {}), **(key_errors if security else {})}
     for status, description in extra.items():
-        responses.setdefault(status, _error_response(description))
+        responses.setdefault(status, {"description": description})
+
+
+def _add_error_bodies(operation: dict[str, Any]) -> None:
+    """An error answer documented by description only gets the body the handlers really send."""
+    for status, response in operation.get("responses", {}).items():
+        if status[0] in "45" and "content" not in response:
+            response["content"] = _json_content(_VALIDATION_REF if status == "422" else _ERROR_REF)
 
 
 def document_common_responses(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -44,6 +55,7 @@ def document_common_responses(app: FastAPI) -> Callable[[], dict[str, Any]]:
             for path_item in schema.get("paths", {}).values():
                 for operation in path_item.values():
                     _add_common_responses(operation)
+                    _add_error_bodies(operation)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -56,6 +56,10 @@ class SpamModel(Protocol):
         """Return the features normalised (floats or ints) or raise InvalidFeatures."""
         ...
 
+    def features_schema(self) -> dict[str, Any]:
+        """The JSON Schema of one vector `validate_features` accepts, for the version's OpenAPI."""
+        ...
+
     def features_from_online(self, values: dict[str, Any]) -> Features:
         """Order a row read from `feature_view` (Feast's order is unstable) into a vector."""
         ...
@@ -111,6 +115,12 @@ class DeclaredModel:
             raise InvalidFeatures(f"model {self.version} expects {exc.expected} {exc.noun}, got {exc.got}") from None
         except InvalidFeatureVector as exc:
             raise InvalidFeatures(str(exc)) from None
+
+    def features_schema(self) -> dict[str, Any]:
+        length = self.declaration.feature_set.length
+        n_ids = getattr(self.encoder, "n_ids", None)  # token ids lie in [0, n_ids); other vectors are numbers
+        item = {"type": "number"} if n_ids is None else {"type": "integer", "minimum": 0, "maximum": n_ids - 1}
+        return {"type": "array", "items": item, "minItems": length, "maxItems": length}
 
     def features_from_online(self, values: dict[str, Any]) -> Features:
         return self.validate_features(self.declaration.feature_set.online_vector(values))

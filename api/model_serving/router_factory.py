@@ -5,11 +5,12 @@ batched compute), log the call, shape the response. They are async and stay off-
 """
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
-from api.common.auth import AUTH_RESPONSES, AuthenticatedCaller, OptionalCaller
+from api.common.auth import AUTH_RESPONSES, KEY_OPTIONAL, AuthenticatedCaller, OptionalCaller
 from api.common.errors import NotFound
 from api.common.ids import uuid_datetime
 from api.model_serving import validation
@@ -19,19 +20,15 @@ from api.model_serving.rate_limit import RateLimiter
 from api.model_serving.schemas import (
     BatchPredictionResult,
     CallRecord,
-    FeaturesBatchInput,
     FeaturesBatchResult,
-    FeaturesInput,
     FeaturesResult,
     PredictionResult,
-    SmsBatchInput,
     SmsBatchItem,
     SmsBatchPredictionResult,
     SmsInput,
     SmsPredictionResult,
-    TextBatchInput,
-    TextInput,
     Top,
+    version_inputs,
 )
 from api.model_serving.serving import (
     Outcome,
@@ -51,6 +48,13 @@ from contract.routes import (
 RECENT_CALLS_HARD_MAX = 1000  # the query parameter's schema bound; settings may lower it
 CALLER_HEADER = "X-Caller"
 VERSION_HEADER = "X-Model-Version"
+TOO_MANY_REQUESTS: dict[int | str, dict[str, Any]] = {429: {
+    "description": "over the caller's rate limit for this version",
+    "headers": {"Retry-After": {"description": "Seconds until a call is admitted again.",
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+}}
+STALE = {"description": "the online features are older than MAX_FEATURE_AGE_SECONDS"}
+NOT_ONLINE = {"description": "the sms_id has no features online for this version"}
 
 
 def _result(value: Prediction, from_cache: bool, echo: dict | None) -> PredictionResult:
@@ -66,8 +70,11 @@ def _freshness(outcome: Outcome) -> dict[str, Any]:
 
 def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder, limiter: RateLimiter) -> APIRouter:
     router = APIRouter(prefix=f"{MODEL_PREFIX}/{model.version}", tags=[f"model {model.version}"],
-                       responses={429: {"description": "over the caller's rate limit for this version"}})
+                       responses=TOO_MANY_REQUESTS)
     settings = serving.settings
+    post = partial(router.post, openapi_extra=KEY_OPTIONAL)  # every POST serves anonymous callers too
+    inputs = version_inputs(model.version, model.features_schema(), max_text_length=settings.max_text_length,
+                            max_batch_size=settings.max_batch_size)
 
     async def admitted(caller: OptionalCaller) -> str:
         """The caller's name (its key's, or its address), once the rate limit lets the call through."""
@@ -99,30 +106,30 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         assert outcome is not None  # only an SmsQuery can be missing
         return outcome
 
-    @router.post(f"/{TEXT_TO_FEATURES}", response_model_exclude_none=True)
-    async def text_to_features(body: TextInput, caller: CallerDep) -> FeaturesResult:
+    @post(f"/{TEXT_TO_FEATURES}", response_model_exclude_none=True)
+    async def text_to_features(body: inputs.text, caller: CallerDep) -> FeaturesResult:
         text = validation.check_text(body.text, max_length=settings.max_text_length)
         outcome = await found(TEXT_TO_FEATURES, text_input(text), body.skip_cache)
         record(caller, TEXT_TO_FEATURES, {"text": text})
         echo = {"text": text} if body.echo_input else None
         return FeaturesResult(input=echo, features=outcome.value["features"], from_cache=outcome.from_cache)
 
-    @router.post(f"/{FEATURES_TO_PREDICTION}", response_model_exclude_none=True)
-    async def features_to_prediction(body: FeaturesInput, caller: CallerDep) -> PredictionResult:
+    @post(f"/{FEATURES_TO_PREDICTION}", response_model_exclude_none=True)
+    async def features_to_prediction(body: inputs.features, caller: CallerDep) -> PredictionResult:
         features = model.validate_features(body.features)
         outcome = await found(FEATURES_TO_PREDICTION, features_input(features), body.skip_cache)
         record(caller, FEATURES_TO_PREDICTION, {"features": features})
         return _result(outcome.value, outcome.from_cache, {"features": features} if body.echo_input else None)
 
-    @router.post(f"/{TEXT_TO_PREDICTION}", response_model_exclude_none=True)
-    async def text_to_prediction(body: TextInput, caller: CallerDep) -> PredictionResult:
+    @post(f"/{TEXT_TO_PREDICTION}", response_model_exclude_none=True)
+    async def text_to_prediction(body: inputs.text, caller: CallerDep) -> PredictionResult:
         text = validation.check_text(body.text, max_length=settings.max_text_length)
         outcome = await found(TEXT_TO_PREDICTION, text_input(text), body.skip_cache)
         record(caller, TEXT_TO_PREDICTION, {"text": text})
         return _result(outcome.value, outcome.from_cache, {"text": text} if body.echo_input else None)
 
-    @router.post(f"/{SMS_TO_PREDICTION}", response_model_exclude_none=True,
-                 responses={409: {"description": "the online features are older than MAX_FEATURE_AGE_SECONDS"}})
+    @post(f"/{SMS_TO_PREDICTION}", response_model_exclude_none=True,
+                 responses={404: NOT_ONLINE, 409: STALE})
     async def sms_to_prediction(body: SmsInput, caller: CallerDep) -> SmsPredictionResult:
         outcome = await one(SMS_TO_PREDICTION, SmsQuery(body.sms_id), body.skip_cache)
         if outcome is None:
@@ -143,24 +150,24 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
     def check_texts(texts: list[str]) -> list[str]:
         return validation.check_texts(texts, max_size=settings.max_batch_size, max_length=settings.max_text_length)
 
-    @router.post(f"/{TEXT_TO_FEATURES}_batch")
-    async def text_to_features_batch(body: TextBatchInput, caller: CallerDep) -> FeaturesBatchResult:
+    @post(f"/{TEXT_TO_FEATURES}_batch")
+    async def text_to_features_batch(body: inputs.texts, caller: CallerDep) -> FeaturesBatchResult:
         texts = check_texts(body.texts)
         outcomes = await serving.resolve(model, TEXT_TO_FEATURES, [text_input(t) for t in texts],
                                          skip_cache=body.skip_cache)
         record(caller, f"{TEXT_TO_FEATURES}_batch", {"texts": texts})
         return FeaturesBatchResult(features=[o.value["features"] for o in outcomes if o is not None])
 
-    @router.post(f"/{TEXT_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def text_to_prediction_batch(body: TextBatchInput, caller: CallerDep) -> BatchPredictionResult:
+    @post(f"/{TEXT_TO_PREDICTION}_batch", response_model_exclude_none=True)
+    async def text_to_prediction_batch(body: inputs.texts, caller: CallerDep) -> BatchPredictionResult:
         texts = check_texts(body.texts)
         outcomes = await serving.resolve(model, TEXT_TO_PREDICTION, [text_input(t) for t in texts],
                                          skip_cache=body.skip_cache)
         record(caller, f"{TEXT_TO_PREDICTION}_batch", {"texts": texts})
         return batch_result(outcomes, texts, field="text", echo=body.echo_input)
 
-    @router.post(f"/{FEATURES_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def features_to_prediction_batch(body: FeaturesBatchInput, caller: CallerDep) -> BatchPredictionResult:
+    @post(f"/{FEATURES_TO_PREDICTION}_batch", response_model_exclude_none=True)
+    async def features_to_prediction_batch(body: inputs.features_batch, caller: CallerDep) -> BatchPredictionResult:
         validation.check_batch(body.features, max_size=settings.max_batch_size, field="features")
         rows = [validation.validate_row(model, row, i) for i, row in enumerate(body.features)]
         outcomes = await serving.resolve(model, FEATURES_TO_PREDICTION, [features_input(r) for r in rows],
@@ -168,9 +175,9 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         record(caller, f"{FEATURES_TO_PREDICTION}_batch", {"features": rows})
         return batch_result(outcomes, rows, field="features", echo=body.echo_input)
 
-    @router.post(f"/{SMS_TO_PREDICTION}_batch", response_model_exclude_none=True,
-                 responses={409: {"description": "an id's online features are older than MAX_FEATURE_AGE_SECONDS"}})
-    async def sms_to_prediction_batch(body: SmsBatchInput, caller: CallerDep) -> SmsBatchPredictionResult:
+    @post(f"/{SMS_TO_PREDICTION}_batch", response_model_exclude_none=True,
+                 responses={409: STALE})
+    async def sms_to_prediction_batch(body: inputs.sms_ids, caller: CallerDep) -> SmsBatchPredictionResult:
         validation.check_batch(body.sms_ids, max_size=settings.max_batch_size, field="sms_ids")
         outcomes = await serving.resolve(model, SMS_TO_PREDICTION, [SmsQuery(i) for i in body.sms_ids],
                                          skip_cache=body.skip_cache)

@@ -2,18 +2,16 @@
 (`/batch/sms`, `/pending`): messages stored with their pending push and idempotency key, and the
 pending pushes listed and cleared by whichever inbox worker completes them."""
 
-import uuid
 from collections.abc import Sized
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.common.auth import AUTH_RESPONSES, READ, WRITE, require_scope, require_user_scope
 from api.common.errors import PayloadTooLarge
-from api.common.ids import MAX_ID_LENGTH, USER_ID_PATTERN, time_uuid
+from api.common.ids import MAX_ID_LENGTH, USER_ID_PATTERN, TimeUuid, time_uuid
 from api.common.storage import StoredSms
 from api.user_data.deps import SettingsDep, SmsStoreDep
 from api.user_data.schemas import (
@@ -26,9 +24,8 @@ from api.user_data.schemas import (
     SmsCreate,
     SmsCreated,
     SmsPublic,
-    require_time_uuid,
 )
-from api.user_data.settings import MAX_PAGE_SIZE, MAX_PENDING_PAGE, UserDataSettings
+from api.user_data.settings import MAX_PAGE_SIZE, MAX_PENDING_AGE_SECONDS, MAX_PENDING_PAGE, UserDataSettings
 
 router = APIRouter()
 # Reading an inbox needs read (any inbox), read@<that user> or admin; everything else needs write.
@@ -36,11 +33,9 @@ readers = APIRouter(dependencies=[Depends(require_user_scope(READ))], responses=
 keyed = APIRouter(dependencies=[Depends(require_scope(WRITE))], responses=AUTH_RESPONSES)
 
 UserIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern=USER_ID_PATTERN)]
-SmsIdPath = Annotated[uuid.UUID, Path(), AfterValidator(require_time_uuid)]
-BeforeQuery = Annotated[
-    uuid.UUID | None, Query(description="Cursor: only messages older than this sms_id."),
-    AfterValidator(lambda v: None if v is None else require_time_uuid(v)),
-]
+# sms ids are time-based UUIDs; anything else cannot exist (and Cassandra's timeuuid rejects it).
+SmsIdPath = Annotated[TimeUuid, Path()]
+BeforeQuery = Annotated[TimeUuid | None, Query(description="Cursor: only messages older than this sms_id.")]
 LimitQuery = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size (default from settings).")]
 
 INVALID = {422: {"description": "invalid body, path or query (JSON detail names the field)"}}
@@ -116,7 +111,8 @@ async def create_sms_batch(body: BatchSmsCreate, store: SmsStoreDep, settings: S
 async def list_pending(
     store: SmsStoreDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PENDING_PAGE)] = 100,
-    older_than_seconds: Annotated[float, Query(ge=0, description="Only pushes pending at least this long.")] = 0,
+    older_than_seconds: Annotated[float, Query(ge=0, le=MAX_PENDING_AGE_SECONDS,
+                                               description="Only pushes pending at least this long.")] = 0,
 ) -> PendingPage:
     older_than = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
     pushes = await run_in_threadpool(store.pending, limit=limit, older_than=older_than)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from api.common.ids import MAX_ID_LENGTH, UserId
+from api.common.ids import MAX_ID_LENGTH, TimeUuid, UserId
 from api.common.storage import BatchStatus, PendingPush, SmsBatchItem, SmsBatchResult, StoredSms
 from api.user_data.settings import MAX_TEXT_LENGTH
 from contract.feature_store import V2_LENGTH
@@ -26,14 +26,6 @@ def _not_blank(text: str) -> str:
 SmsText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH), AfterValidator(_not_blank)]
 
 
-def require_time_uuid(value: uuid.UUID) -> uuid.UUID:
-    """sms ids are time-based UUIDs; anything else cannot exist (and Cassandra's timeuuid rejects it)."""
-    if value.version != 1:
-        raise ValueError("must be a time-based (version 1) UUID")
-    return value
-
-
-TimeUuid = Annotated[uuid.UUID, AfterValidator(require_time_uuid)]
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY_LENGTH)]
 TokenId = Annotated[int, Field(strict=True, ge=0, le=MAX_TOKEN_ID)]
 V2Features = Annotated[list[TokenId], Field(min_length=V2_LENGTH, max_length=V2_LENGTH)]

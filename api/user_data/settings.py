@@ -11,6 +11,8 @@ MAX_TEXT_LENGTH = 5_000  # characters, as model serving accepts
 MAX_PAGE_SIZE = 100
 MAX_PENDING_PAGE = 1_000
 DAY_SECONDS = 86_400
+# The oldest age `GET /pending?older_than_seconds=` may ask for: any more could not be a date.
+MAX_PENDING_AGE_SECONDS = 100 * 365 * DAY_SECONDS
 
 
 class UserDataSettings(BaseServiceSettings, ApiKeySettings):

@@ -29,7 +29,26 @@ UserIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, pattern
 VersionPath = Annotated[str, Path(pattern=r"^v[0-9]{1,3}$")]
 Endpoint = Literal["text_to_prediction", "features_to_prediction"]
 JsonBody = Annotated[dict[str, Any], Body()]
-UPSTREAM = {502: {"description": "the service behind failed"}, 503: {"description": "the service behind is down"}}
+UPSTREAM: dict[int | str, dict[str, Any]] = {502: {"description": "the service behind failed"},
+                                             503: {"description": "the service behind is down"}}
+# The statuses model serving and the feature proxy answer with, relayed as they are (api/model_serving,
+# api/feature_proxy document each); the page shows their `detail`.
+RELAYED_PREDICTION: dict[int | str, dict[str, Any]] = {
+    **UPSTREAM,
+    404: {"description": "model serving has no such version"},
+    409: {"description": "relayed from model serving: the online features are too old"},
+    422: {"description": "relayed from model serving: the body is not valid for this version"},
+    429: {"description": "relayed from model serving: the web backend is over its rate limit",
+          "headers": {"Retry-After": {"description": "Seconds until a call is admitted again.",
+                                      "schema": {"type": "string"}}}},
+}
+RELAYED_FEATURES: dict[int | str, dict[str, Any]] = {
+    **UPSTREAM,
+    403: {"description": "relayed from the feature proxy: the feature service is not allow-listed"},
+    422: {"description": "relayed from the feature proxy: the body is not a valid request"},
+    504: {"description": "relayed from the feature proxy: the feature server timed out"},
+}
+RELAYED_HEADERS = ("Retry-After",)
 
 
 @router.get("/", include_in_schema=False)
@@ -55,16 +74,18 @@ async def list_sms(user_id: UserIdPath, request: Request, backends: BackendsDep)
     return response
 
 
-@router.post("/api/model/{version}/{endpoint}", tags=["web"], responses=UPSTREAM)
+@router.post("/api/model/{version}/{endpoint}", tags=["web"], responses=RELAYED_PREDICTION)
 async def predict(version: VersionPath, endpoint: Endpoint, body: JsonBody, backends: BackendsDep) -> Response:
     return _relay(await backends.predict(version, endpoint, body))
 
 
-@router.post("/api/get-online-features", tags=["web"], responses=UPSTREAM)
+@router.post("/api/get-online-features", tags=["web"], responses=RELAYED_FEATURES)
 async def online_features(body: JsonBody, backends: BackendsDep) -> Response:
     return _relay(await backends.online_features(body))
 
 
 def _relay(upstream: HttpResponse) -> Response:
-    """The upstream's status and JSON body, as they are (errors keep their `detail`)."""
-    return Response(content=upstream.content, status_code=upstream.status_code, media_type="application/json")
+    """The upstream's status, JSON body and Retry-After, as they are (errors keep their `detail`)."""
+    headers = {name: upstream.headers[name] for name in RELAYED_HEADERS if name in upstream.headers}
+    return Response(content=upstream.content, status_code=upstream.status_code, headers=headers,
+                    media_type="application/json")

@@ -48,6 +48,9 @@ class FakeModel:
                 raise InvalidFeatures(f"features[{i}] must be finite, got {value}")
         return [float(v) for v in features]
 
+    def features_schema(self) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3}
+
     def features_from_online(self, values: dict[str, Any]) -> list[float]:
         return self.validate_features([values[name] for name in self.feature_names])
 

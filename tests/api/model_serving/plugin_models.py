@@ -40,6 +40,10 @@ class WeightedFeatures:
             raise InvalidFeatures(f"model kw1 expects {len(self.weights)} features")
         return [float(value) for value in features]
 
+    def features_schema(self) -> dict[str, Any]:
+        width = len(self.weights)
+        return {"type": "array", "items": {"type": "number"}, "minItems": width, "maxItems": width}
+
     def features_from_online(self, values: dict[str, Any]) -> list[float]:
         return self.validate_features([values[name] for name in self.feature_names])
 
