@@ -30,8 +30,9 @@ from benchlib import DEV_CSV, PROJECT_ROOT, latency_ms
 
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a plain script from anywhere
 
-ENDPOINTS = ("text_to_prediction", "sms_to_prediction", "text_to_features")
-Body = tuple[str, bytes]  # (path, JSON body)
+# "health" (GET /health, no model) is the same server's trivial endpoint: the reference for a run's machine speed.
+ENDPOINTS = ("text_to_prediction", "sms_to_prediction", "text_to_features", "health")
+Body = tuple[str, bytes]  # (path, JSON body); an empty body is a GET
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,6 +79,8 @@ def request_bodies(args: argparse.Namespace, rows: list[tuple[str, str]]) -> lis
     versions = [v.strip() for v in args.versions.split(",") if v.strip()]
     skip = args.cache == "skip"
     bodies: list[Body] = []
+    if args.endpoint == "health":
+        return [("/health", b"")] * (args.warmup + args.requests)
     for i in range(args.warmup + args.requests):
         sms_id, text = rows[i % len(rows)]
         payload = {"sms_id": sms_id} if args.endpoint == "sms_to_prediction" else {"text": text}
@@ -125,7 +128,7 @@ class RawClient:
         """Whole requests, encoded before the clock starts."""
         host = urlsplit(self.url).netloc
         return [
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"{'POST' if body else 'GET'} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
             f"{self.key_header}Content-Length: {len(body)}\r\n\r\n".encode()
             + body
             for path, body in bodies
@@ -164,7 +167,8 @@ class HttpxClient:
         for path, body in queue:
             started = time.perf_counter()
             try:
-                status = str((await self.client.post(path, content=body)).status_code)
+                response = await (self.client.post(path, content=body) if body else self.client.get(path))
+                status = str(response.status_code)
             except self.errors as exc:
                 status = type(exc).__name__
             record(status, time.perf_counter() - started)

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 from training.features import v1_feature_matrix
 from training.models import IdfWeighting, LeanLinearClassifier, PackedGradientBoosting, TokenIdNgrams
 from training.raw_data import read_raw_csv
-from training.tokenizer import fit_tokenizer
+from training.tokenizer import SmsTokenizer
 
 Call = Callable[[Any], Any]
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     sklearn.set_config(assume_finite=True, skip_parameter_validation=True)
     raw = read_raw_csv(DEV_CSV)
     texts, labels = raw["text"].tolist(), (raw["label"] == "spam").to_numpy().astype(np.int64)
-    tokenizer = fit_tokenizer(texts)
+    tokenizer = SmsTokenizer().fit(texts)
     ids = tokenizer.transform(texts)
     counts = TokenIdNgrams(n_ids=tokenizer.n_ids_).fit(ids).transform(ids)
     weighted = IdfWeighting().fit(counts).transform(counts)
