@@ -153,10 +153,10 @@ def test_readme_compose_block_stops_make_up_and_keeps_env() -> None:
     commands = [line.split("#")[0].strip() for line in block.splitlines()]
     assert commands.index("make down") < commands.index("docker compose up -d")
     assert not re.search(r"(?<!>)>\s*\.env\b", block), "the README must never overwrite .env"
-    assert "make .env" in commands
+    assert "make env" in commands
 
 
-def test_make_env_target_never_overwrites() -> None:
-    # The README's `make .env` relies on this: a file target with no prerequisites that could be newer.
+def test_make_env_target_writes_env_through_the_never_overwriting_script() -> None:
+    # The README's `make env` relies on ops.env_file, whose never-overwrite rule tests/ops/test_env_file.py checks.
     makefile = (PROJECT_ROOT / "Makefile").read_text()
-    assert re.search(r"^\.env: \| \.env\.example$", makefile, re.MULTILINE)
+    assert re.search(r"^env:.*\n\t\$\(PY\) -m ops\.env_file \.env \.env\.example$", makefile, re.MULTILINE)
