@@ -4,10 +4,12 @@ Models, stores and the Feast FeatureStore are created once in the lifespan; a mo
 load (unknown version, missing artifact, hash mismatch) stops start-up with the reason.
 """
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
@@ -67,6 +69,7 @@ def create_app(
         # Routers close over loaded models, so they are added here; removed again at shutdown.
         for model in loaded:
             app.include_router(make_model_router(model, serving, recorder, limiter))
+        await _warm_up(app)
         logger.info("serving", extra={"versions": list(serving.models)})
         try:
             yield
@@ -129,6 +132,30 @@ async def _readiness(app: FastAPI) -> dict[str, str] | None:
     if not hasattr(app.state, "serving"):
         return None
     return await run_in_threadpool(_readiness_checks, app)
+
+
+async def _warm_up(app: FastAPI) -> None:
+    """Pay now what a fresh worker's first requests would (api.common.serve listens only after this).
+
+    Measured on a fresh worker under load, the first requests took 134-146 ms against a 7 ms median:
+    FastAPI 0.165 builds an included router's routes on the first request routed through it (~90 ms),
+    the first predict creates threadpoolctl's controller (~30 ms), and the first full collection after
+    start-up walked the loaded models and Feast registry (a 340-370 ms pause about 0.5 s after listen).
+    """
+    await run_in_threadpool(_warm_models_and_stores, app)
+    # A path no route matches visits every router. Sent to the router, not the app, so that no
+    # middleware counts or logs it.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app.router), base_url="http://warm-up") as client:
+        await client.get("/__warm_up__")
+    gc.collect()
+    gc.freeze()  # start-up's objects live as long as the worker: later collections need not walk them
+
+
+def _warm_models_and_stores(app: FastAPI) -> None:
+    serving: Serving = app.state.serving
+    for model in serving.models.values():
+        model.features_to_predictions([model.text_to_features("warm up")])
+    _readiness_checks(app)  # the first store and online-feature reads
 
 
 app = create_app()

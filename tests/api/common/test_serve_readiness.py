@@ -1,15 +1,15 @@
-"""A replacement model-serving worker takes connections only once its models are loaded.
+"""A killed model-serving worker's replacement is warm when it accepts, and /metrics never goes backwards.
 
 Model serving runs as `make up` runs it (ops.topology: api.common.serve, 2 workers). A load generator
-in its own process sends text_to_prediction on fresh connections; one worker is SIGKILLed; the test
-waits until the replacement listens (two listening sockets on the port again) and lets the load run on.
-A worker that listened before its lifespan finished would hold the connections the kernel hands it
-until its models are loaded (seconds: the old order stalled requests up to the client's 10 s timeout);
-here no request may take more than ALLOWED_EXTRA_MS over the usual p99, measured in the same run before
-the kill, and the only failures allowed are requests the dead worker held (sent by the time it died).
-Issue 12 asks for 100 ms. Measured: the first request of each client on the fresh worker takes 140-280 ms
-(usual p99 ~11 ms); a warm-up request per version in the lifespan did not change it, and where
-that first-request cost goes is not yet found, so the bound here is what is met, not the goal.
+in its own process sends text_to_prediction on fresh connections while this test scrapes /metrics; one
+worker is SIGKILLed; the test waits until the replacement listens (two listening sockets on the port
+again) and lets the load run on. Issue 12's bound: once the replacement listens, no request takes more
+than ALLOWED_EXTRA_MS over the usual p99 (measured in the same run, before the kill); while it starts,
+STARTING_EXTRA_MS; and the only failures allowed are requests the dead worker held (sent by then).
+A replacement that listened before its lifespan finished
+held connections for seconds; one that listened cold made its first requests pay 134-146 ms (lazy
+routes, threadpoolctl, a full collection over the start-up heap: api.model_serving.main._warm_up).
+The request counter summed over the workers must never fall, and must count every request served.
 """
 
 import json
@@ -17,9 +17,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ops import processes
@@ -29,10 +31,14 @@ from tests.fixtures.processes import free_port
 CLIENTS = 4
 BASELINE_SECONDS = 4.0
 AFTER_READY_SECONDS = 4.0
-ALLOWED_EXTRA_MS = 400.0
-DEAD_WORKER_SECONDS = 0.05  # a request started this soon after the kill may still have gone to the dead worker
+ALLOWED_EXTRA_MS = 100.0  # issue 12's bound, from the moment the replacement listens
+# While the replacement imports and loads (30-40 s here) it competes for the 2 cores with the surviving
+# worker: measured up to 514 ms over the usual p99 at a load average of 11, with no request on it yet.
+STARTING_EXTRA_MS = 1000.0
 BODY = json.dumps({"text": "WINNER!! Claim your free prize now", "skip_cache": True})
 TCP_LISTEN = "0A"
+ROUTE = "/model/v3/text_to_prediction"
+SCRAPE_SECONDS = 0.2
 
 
 def listeners(port: int) -> int:
@@ -55,13 +61,30 @@ def wait_for(condition: object, timeout: float, what: str) -> float:
     return time.monotonic()
 
 
+def served(base_url: str) -> float | None:
+    """ROUTE's 200s in /metrics, summed over the workers; None if the scrape failed (it may hit the dead one)."""
+    try:
+        text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    except httpx.TransportError:
+        return None
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("spamops_http_requests_total{") and f'route="{ROUTE}"' in line
+               and 'status="200"' in line)
+
+
+def scrape_until(base_url: str, stop: threading.Event, counts: list[float]) -> None:
+    while not stop.wait(SCRAPE_SECONDS):
+        if (count := served(base_url)) is not None:
+            counts.append(count)
+
+
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 @pytest.mark.slow
-def test_a_killed_workers_replacement_accepts_only_when_ready(
+def test_a_killed_workers_replacement_accepts_warm_and_metrics_never_go_backwards(
     feast_repo: Path, models_dir: Path, tmp_path: Path
 ) -> None:
     service = platform_services({"model_serving": free_port()}, repo=feast_repo)["model_serving"]
@@ -70,31 +93,48 @@ def test_a_killed_workers_replacement_accepts_only_when_ready(
            "SPAMOPS_API_KEY": "readiness-test-key", "RATE_LIMIT_ANONYMOUS": "0"}
     server = processes.start(service, tmp_path, env)
     out = tmp_path / "load.json"
+    stop_scraping, counts = threading.Event(), list[float]()
     try:
         processes.wait_healthy(service, timeout=120, process=server)
         wait_for(lambda: listeners(service.port) == 2, 60, "both workers to listen")
-        argv = [sys.executable, "-m", "tests.api.common.load_client", service.url, "/model/v3/text_to_prediction",
-                str(CLIENTS), str(out), BODY]
+        argv = [sys.executable, "-m", "tests.api.common.load_client", service.url, ROUTE, str(CLIENTS), str(out), BODY]
         load = subprocess.Popen(argv, stdin=subprocess.PIPE)
+        scraper = threading.Thread(target=scrape_until, args=(service.url, stop_scraping, counts))
+        scraper.start()
         time.sleep(BASELINE_SECONDS)
         killed_at = time.monotonic()
         os.kill(workers(server.pid)[0], signal.SIGKILL)
-        wait_for(lambda: listeners(service.port) == 1, 5, "the dead worker's socket to close")
-        ready_at = wait_for(lambda: listeners(service.port) == 2, 60, "the replacement to listen")
+        closed_at = wait_for(lambda: listeners(service.port) == 1, 5, "the dead worker's socket to close")
+        ready_at = wait_for(lambda: listeners(service.port) == 2, 120, "the replacement to listen")
         time.sleep(AFTER_READY_SECONDS)
         load.stdin.close()  # type: ignore[union-attr]  # the generator stops and writes its results
         assert load.wait(timeout=30) == 0
+        stop_scraping.set()
+        scraper.join()
+        final = served(service.url)  # after the load, so it counts every request
+        assert final is not None, "the last /metrics scrape failed"
+        counts.append(final)
     finally:
+        stop_scraping.set()
         processes.stop_group(server.pid)
         server.wait(timeout=10)
-    _check(json.loads(out.read_text()), killed_at, ready_at)
+    results = json.loads(out.read_text())
+    _check_metrics(counts, sum(1 for *_, ok in results if ok))
+    _check_latency(results, killed_at, closed_at, ready_at)
 
 
-def _check(results: list[list[float]], killed_at: float, ready_at: float) -> None:
+def _check_metrics(counts: list[float], ok: int) -> None:
+    assert len(counts) > 20 and counts == sorted(counts), counts
+    # Every answered request was counted, the dead worker's included; it may have counted a few more
+    # (answered, but its client lost the answer).
+    assert counts[-1] >= ok, (counts[-1], ok)
+
+
+def _check_latency(results: list[list[float]], killed_at: float, closed_at: float, ready_at: float) -> None:
     before = [latency for started, latency, ok in results if started + latency < killed_at and ok]
     after = [(started, latency, ok) for started, latency, ok in results if started + latency >= killed_at]
-    limit = p99(before) + ALLOWED_EXTRA_MS / 1000
-    slow = [(round(started - killed_at, 2), round(latency * 1000)) for started, latency, _ in after if latency > limit]
+    slow = [(round(started - killed_at, 2), round(latency * 1000)) for started, latency, _ in after
+            if latency > p99(before) + (ALLOWED_EXTRA_MS if started > ready_at else STARTING_EXTRA_MS) / 1000]
     errors = [round(started - killed_at, 2) for started, _, ok in after if not ok]
     served_after_ready = sum(1 for started, _, ok in after if ok and started > ready_at)
     worst_after = max(latency for _, latency, _ in after)
@@ -104,7 +144,8 @@ def _check(results: list[list[float]], killed_at: float, ready_at: float) -> Non
     assert len(before) > 100 and served_after_ready > 100, (len(before), served_after_ready)
     assert not slow, (f"usual p99 {p99(before) * 1000:.1f} ms, replacement listening {ready_at - killed_at:.1f} s "
                       f"after the kill; (s after kill, ms) over the limit: {slow[:20]}")
-    # Only requests sent before the kill landed on the dead worker (in flight, or queued in its accept
-    # backlog, which is why a client can lose two); anything sent later must succeed.
-    late = [at for at in errors if at > DEAD_WORKER_SECONDS]
+    # Only requests sent before the dead worker's socket closed can have landed on it (in flight, or queued
+    # in its accept backlog, which is why a client can lose two; a loaded machine takes 0.1-0.2 s to tear
+    # the process down); anything sent later must succeed.
+    late = [at for at in errors if at > closed_at - killed_at]
     assert not late, f"failed requests at (s after kill): {errors}"
