@@ -127,4 +127,5 @@ def client(
 ) -> Iterator[TestClient]:
     app = create_app(serving_settings, models=[fake_model], stores=app_stores, feature_reader=fake_reader)
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        fake_model.predict_calls.clear()  # the lifespan's warm-up predicted once; the tests count their own
         yield test_client
