@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from training.feature_sets import Encoder
 from training.models import (
+    SMALL_BATCH,
     IdfWeighting,
     LeanLinearClassifier,
     MeanProbabilityClassifier,
@@ -96,6 +97,27 @@ def test_packed_gradient_boosting_from_histogram_trees_is_refused() -> None:
     packed.split_missing_left_ = np.zeros(len(packed.split_feature_), dtype=bool)
     with pytest.raises(RuntimeError, match="retrain it"):
         packed.predict_proba(X[:1])
+
+
+@pytest.mark.parametrize("transformer", [TokenIdCounts(n_ids=9), TokenIdNgrams(n_ids=9, min_df=1)])
+def test_token_id_transformers_give_the_same_matrix_to_small_and_large_batches(
+    transformer: TokenIdCounts | TokenIdNgrams,
+) -> None:
+    # Up to SMALL_BATCH rows take the plain-Python path, more the vectorised one: every array must agree.
+    ids = np.random.default_rng(4).integers(0, 9, size=(40, 6))
+    ids[::3, 3:] = 0  # PAD at the end, and (rows 1, 4, ...) PAD in the middle
+    ids[1::3, 2] = 0
+    ids[5] = 0
+    transformer.fit(ids)
+    together = transformer.transform(ids)
+    for size in range(1, SMALL_BATCH + 1):
+        parts = [transformer.transform(ids[i : i + size]) for i in range(0, len(ids), size)]
+        stacked = sp.vstack(parts, format="csr")  # concatenates the parts' arrays as they are
+        for name in ("indices", "indptr", "data"):
+            assert np.array_equal(getattr(stacked, name), getattr(together, name)), (size, name)
+        assert {(part.indices.dtype, part.indptr.dtype, part.data.dtype) for part in parts} == {
+            (together.indices.dtype, together.indptr.dtype, together.data.dtype)
+        }
 
 
 def test_token_id_counts_ignores_pad_and_counts_repeats() -> None:

@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from training.models import SMALL_BATCH
 from training.tokenizer import (
     CODE_TOKEN,
     FORMAT_VERSION,
@@ -170,3 +171,17 @@ def test_transform_gives_every_text_the_ids_it_gets_alone() -> None:
     texts = ["", "£", "5 pounds", "$", "5", "5", "p", "call 0800", "1234567 now", "go to win.com", "x\x00y", "ok"]
     assert tokenizer.transform(texts).tolist() == [tokenizer.encode(text) for text in texts]
     assert tokenizer.transform([]).shape == (0, 30)
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncation", ["pre", "post"])
+def test_small_and_large_batches_give_the_same_ids(padding: str, truncation: str) -> None:
+    # Up to SMALL_BATCH texts take the plain-Python path, more the vectorised one: both must agree.
+    tokenizer = SmsTokenizer(length=6, padding=padding, truncation=truncation, min_count=1)
+    tokenizer.fit(["free prize call now", "ok lar see you", "win cash"])
+    texts = ["", "free", "ok lar", "free prize call now win cash txt", "see you " * 5, "x y z", "£5 now"] * 2
+    assert len(texts) > SMALL_BATCH
+    together = tokenizer.transform(texts)
+    for size in range(1, SMALL_BATCH + 1):
+        parts = np.vstack([tokenizer.transform(texts[i : i + size]) for i in range(0, len(texts), size)])
+        assert parts.dtype == together.dtype and parts.tolist() == together.tolist(), size
