@@ -49,19 +49,25 @@ class ObservabilityMiddleware:
         request_id = _incoming_request_id(scope)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status, recorded = 500, False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, recorded
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Count before the last byte leaves: a worker killed right after answering has still
+                # counted every answer its clients received.
+                recorded = True
+                self._record(scope, status, time.perf_counter() - started)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            if not recorded:
+                self._record(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
