@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-FEAST := $(VENV)/bin/feast
+# Feast's CLI runs optimised, as every platform process does (ops/topology.py: OPTIMISED_ENV).
+FEAST := PYTHONOPTIMIZE=1 $(VENV)/bin/feast
 RUN := .run
 TOKENIZER := models/model2_2020/tokenizer/tokenizer.json
 SOURCES := feature_repo/data/sms_features1.parquet
@@ -20,6 +21,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.lock
 	$(VENV)/bin/pip install --quiet --no-deps -e .
+	# The optimised bytecode the platform's processes load (pip writes only the plain one).
+	$(PY) -O -m compileall -q -j 0 $(VENV)/lib > /dev/null
 	touch $@
 
 data: raw_data/raw_dataset.csv

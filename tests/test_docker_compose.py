@@ -29,6 +29,10 @@ APPS = {
 TOPOLOGY = platform_services(repo=Path("feature_repo"), fs_yaml=Path("feature_repo/feature_store.cassandra.yaml"))
 CASSANDRA_YAML = (PROJECT_ROOT / "feature_repo/feature_store.cassandra.yaml").read_text()
 CASSANDRA_YAML_VARS = set(re.findall(r"\$\{(\w+)\}", CASSANDRA_YAML))
+# The image's own environment (every process of it has these): the Dockerfile's ENV lines.
+IMAGE_ENV = dict(re.findall(r"(\w+)=(\S+)", " ".join(
+    line.removeprefix("ENV ") for line in (PROJECT_ROOT / "Dockerfile").read_text().splitlines()
+    if line.startswith("ENV "))))
 
 
 def _settings_class(path: str) -> type[BaseSettings]:
@@ -66,7 +70,8 @@ def test_compose_command_port_and_health_check_are_the_topology_s(name: str) -> 
     published = compose.get("ports", []) + compose.get("expose", [])
     assert any(entry.split(":")[-1] == str(service.port) for entry in published)
     assert f"urlopen('{service.health_url}'" in compose["healthcheck"]["test"][-1]
-    assert {key: str(value) for key, value in compose["environment"].items()}.items() >= service.env.items()
+    environment = {**IMAGE_ENV, **{key: str(value) for key, value in compose["environment"].items()}}
+    assert environment.items() >= service.env.items()
 
 
 @pytest.mark.parametrize("name", sorted(TOPOLOGY_APPS))

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api.common.auth import API_KEY_SCHEME, api_key_header
 from api.common.errors import ErrorDetail
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorDetail"}
@@ -50,8 +51,11 @@ def document_common_responses(app: FastAPI) -> Callable[[], dict[str, Any]]:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()  # FastAPI's own, which it caches in app.openapi_schema
-            schema.setdefault("components", {}).setdefault("schemas", {})["ErrorDetail"] = (
-                ErrorDetail.model_json_schema())
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {})["ErrorDetail"] = ErrorDetail.model_json_schema()
+            # Routes that resolve their caller themselves (KEY_OPTIONAL) name the scheme without a dependency.
+            components.setdefault("securitySchemes", {}).setdefault(
+                API_KEY_SCHEME, api_key_header.model.model_dump(by_alias=True, exclude_none=True))
             for path_item in schema.get("paths", {}).values():
                 for operation in path_item.values():
                     _add_common_responses(operation)

@@ -8,9 +8,9 @@ import json
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
-from api.common.auth import AUTH_RESPONSES, KEY_OPTIONAL, AuthenticatedCaller, OptionalCaller
+from api.common.auth import AUTH_RESPONSES, KEY_OPTIONAL, AuthenticatedCaller, caller_of
 from api.common.errors import NotFound
 from api.common.ids import uuid_datetime
 from api.model_serving import validation
@@ -76,8 +76,9 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
     inputs = version_inputs(model.version, model.features_schema(), max_text_length=settings.max_text_length,
                             max_batch_size=settings.max_batch_size)
 
-    async def admitted(caller: OptionalCaller) -> str:
+    def admitted(request: Request) -> str:
         """The caller's name (its key's, or its address), once the rate limit lets the call through."""
+        caller = caller_of(request)
         limit = settings.rate_limit(caller.name, keyed=caller.keyed)
         if limit and (retry := limiter.admit(caller.name, model.version, limit)) is not None:
             detail = (f"caller {caller.name} is over its limit of {limit} requests per "
@@ -85,8 +86,6 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
             raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=detail,
                                 headers={"Retry-After": f"{retry:.0f}"})
         return caller.name
-
-    CallerDep = Annotated[str, Depends(admitted)]
 
     def text_input(text: str) -> Input:
         return Input(canonical_json({"text": text}), lambda: model.text_to_features(text))
@@ -107,7 +106,8 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         return outcome
 
     @post(f"/{TEXT_TO_FEATURES}", response_model_exclude_none=True)
-    async def text_to_features(body: inputs.text, caller: CallerDep) -> FeaturesResult:
+    async def text_to_features(body: inputs.text, request: Request) -> FeaturesResult:
+        caller = admitted(request)
         text = validation.check_text(body.text, max_length=settings.max_text_length)
         outcome = await found(TEXT_TO_FEATURES, text_input(text), body.skip_cache)
         record(caller, TEXT_TO_FEATURES, {"text": text})
@@ -115,14 +115,16 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         return FeaturesResult(input=echo, features=outcome.value["features"], from_cache=outcome.from_cache)
 
     @post(f"/{FEATURES_TO_PREDICTION}", response_model_exclude_none=True)
-    async def features_to_prediction(body: inputs.features, caller: CallerDep) -> PredictionResult:
+    async def features_to_prediction(body: inputs.features, request: Request) -> PredictionResult:
+        caller = admitted(request)
         features = model.validate_features(body.features)
         outcome = await found(FEATURES_TO_PREDICTION, features_input(features), body.skip_cache)
         record(caller, FEATURES_TO_PREDICTION, {"features": features})
         return _result(outcome.value, outcome.from_cache, {"features": features} if body.echo_input else None)
 
     @post(f"/{TEXT_TO_PREDICTION}", response_model_exclude_none=True)
-    async def text_to_prediction(body: inputs.text, caller: CallerDep) -> PredictionResult:
+    async def text_to_prediction(body: inputs.text, request: Request) -> PredictionResult:
+        caller = admitted(request)
         text = validation.check_text(body.text, max_length=settings.max_text_length)
         outcome = await found(TEXT_TO_PREDICTION, text_input(text), body.skip_cache)
         record(caller, TEXT_TO_PREDICTION, {"text": text})
@@ -130,7 +132,8 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
 
     @post(f"/{SMS_TO_PREDICTION}", response_model_exclude_none=True,
                  responses={404: NOT_ONLINE, 409: STALE})
-    async def sms_to_prediction(body: SmsInput, caller: CallerDep) -> SmsPredictionResult:
+    async def sms_to_prediction(body: SmsInput, request: Request) -> SmsPredictionResult:
+        caller = admitted(request)
         outcome = await one(SMS_TO_PREDICTION, SmsQuery(body.sms_id), body.skip_cache)
         if outcome is None:
             raise NotFound(f"sms_id {body.sms_id!r} has no {model.feature_view} features online")
@@ -151,7 +154,8 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         return validation.check_texts(texts, max_size=settings.max_batch_size, max_length=settings.max_text_length)
 
     @post(f"/{TEXT_TO_FEATURES}_batch")
-    async def text_to_features_batch(body: inputs.texts, caller: CallerDep) -> FeaturesBatchResult:
+    async def text_to_features_batch(body: inputs.texts, request: Request) -> FeaturesBatchResult:
+        caller = admitted(request)
         texts = check_texts(body.texts)
         outcomes = await serving.resolve(model, TEXT_TO_FEATURES, [text_input(t) for t in texts],
                                          skip_cache=body.skip_cache)
@@ -159,7 +163,8 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         return FeaturesBatchResult(features=[o.value["features"] for o in outcomes if o is not None])
 
     @post(f"/{TEXT_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def text_to_prediction_batch(body: inputs.texts, caller: CallerDep) -> BatchPredictionResult:
+    async def text_to_prediction_batch(body: inputs.texts, request: Request) -> BatchPredictionResult:
+        caller = admitted(request)
         texts = check_texts(body.texts)
         outcomes = await serving.resolve(model, TEXT_TO_PREDICTION, [text_input(t) for t in texts],
                                          skip_cache=body.skip_cache)
@@ -167,7 +172,8 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
         return batch_result(outcomes, texts, field="text", echo=body.echo_input)
 
     @post(f"/{FEATURES_TO_PREDICTION}_batch", response_model_exclude_none=True)
-    async def features_to_prediction_batch(body: inputs.features_batch, caller: CallerDep) -> BatchPredictionResult:
+    async def features_to_prediction_batch(body: inputs.features_batch, request: Request) -> BatchPredictionResult:
+        caller = admitted(request)
         validation.check_batch(body.features, max_size=settings.max_batch_size, field="features")
         rows = [validation.validate_row(model, row, i) for i, row in enumerate(body.features)]
         outcomes = await serving.resolve(model, FEATURES_TO_PREDICTION, [features_input(r) for r in rows],
@@ -177,7 +183,8 @@ def make_model_router(model: SpamModel, serving: Serving, recorder: CallRecorder
 
     @post(f"/{SMS_TO_PREDICTION}_batch", response_model_exclude_none=True,
                  responses={409: STALE})
-    async def sms_to_prediction_batch(body: inputs.sms_ids, caller: CallerDep) -> SmsBatchPredictionResult:
+    async def sms_to_prediction_batch(body: inputs.sms_ids, request: Request) -> SmsBatchPredictionResult:
+        caller = admitted(request)
         validation.check_batch(body.sms_ids, max_size=settings.max_batch_size, field="sms_ids")
         outcomes = await serving.resolve(model, SMS_TO_PREDICTION, [SmsQuery(i) for i in body.sms_ids],
                                          skip_cache=body.skip_cache)
