@@ -20,6 +20,12 @@ and survives restarts (api.common.metrics).
 handling); by default none is trusted, not even loopback. With `--workers 1` the one worker runs in
 this process, without a supervisor, so every service starts the same way.
 
+A replacement for a worker that died starts at a lower CPU priority (nice +10) and returns to the
+supervisor's priority just before it listens: while it imports and loads, it would otherwise take
+half of a 2-core machine from the workers still serving, whose requests then waited up to 0.5 s.
+Lowering a nice value again needs CAP_SYS_NICE or an RLIMIT_NICE that allows it (docker-compose.yml
+adds SYS_NICE); without either the replacement starts at the usual priority and logs why.
+
 The supervisor restarts a worker that dies after start-up, stops everything if one fails to start,
 and passes SIGTERM/SIGINT on so that each worker shuts down gracefully (lifespan included); a worker
 whose supervisor is killed outright stops too.
@@ -30,11 +36,14 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
 import shutil
 import signal
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
+from functools import partial
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -50,6 +59,8 @@ WORKERS_ENV = "SPAMOPS_WORKERS"
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
 BACKLOG = 2048
+START_NICENESS = 10  # a replacement's start-up still gets ~10 % of a busy core, so it cannot starve
+CAP_SYS_NICE = 23  # linux/capability.h
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -113,8 +124,58 @@ def prepare_metrics_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="spamops-metrics-"))
 
 
-def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_ips: list[str]) -> None:
+def may_lower_niceness() -> bool:
+    """Whether this process may return to its nice value after raising it."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NICE)
+    if soft == resource.RLIM_INFINITY or soft >= 20 - os.getpriority(os.PRIO_PROCESS, 0):
+        return True
+    status = Path("/proc/self/status").read_text().splitlines()
+    effective = int(next(line.split()[1] for line in status if line.startswith("CapEff:")), 16)
+    return bool(effective >> CAP_SYS_NICE & 1)
+
+
+def start_in_background() -> int | None:
+    """Raise this thread's nice value (threads started later inherit it); the value to return to, or None."""
+    if not may_lower_niceness():
+        logger.warning("a replacement worker starts at the usual priority: returning to it needs CAP_SYS_NICE")
+        return None
+    usual = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, min(usual + START_NICENESS, 19))
+    return usual
+
+
+def restore_priority(usual: int) -> None:
+    """Every thread back to `usual`: Linux keeps a nice value per thread."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(tid), usual)
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
+
+
+class ReadyHookServer(uvicorn.Server):
+    """A uvicorn server that calls `on_ready` once the app's start-up is done, just before it listens."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        app_startup = self.lifespan.startup
+
+        async def started() -> None:
+            await app_startup()
+            if not self.lifespan.should_exit:
+                self.on_ready()
+
+        self.lifespan.startup = started  # type: ignore[method-assign]
+        await super().startup(sockets)
+
+
+def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_ips: list[str],
+               replacement: bool = False) -> None:
     """The body of one worker process."""
+    usual = start_in_background() if replacement else None
     exit_with_parent()
     try:
         sock = reuse_port_socket(host, port)
@@ -125,7 +186,8 @@ def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_i
     # Without trusted proxies the headers are not looked at; uvicorn would otherwise trust loopback.
     config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG,
                             proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config) if usual is None else ReadyHookServer(config, partial(restore_priority, usual))
+    server.run(sockets=[sock])
 
 
 class Supervisor:
@@ -138,10 +200,10 @@ class Supervisor:
         os.environ[MULTIPROC_ENV] = str(self.metrics_dir)  # spawned workers inherit it
         os.environ[WORKERS_ENV] = str(args.workers)  # how many share a rate limit (api.model_serving.rate_limit)
 
-    def spawn(self) -> BaseProcess:
+    def spawn(self, replacement: bool = False) -> BaseProcess:
         a = self.args
         process = self.context.Process(target=run_worker, daemon=False,
-                                       args=(a.app, a.host, a.port, a.log_level, a.forwarded_allow_ips))
+                                       args=(a.app, a.host, a.port, a.log_level, a.forwarded_allow_ips, replacement))
         process.start()
         return process
 
@@ -172,7 +234,7 @@ class Supervisor:
                 return True
             logger.warning("worker %s exited with %s; restarting it", process.pid, process.exitcode)
             mark_process_dead(process.pid, str(self.metrics_dir))
-            self.workers[i] = self.spawn()
+            self.workers[i] = self.spawn(replacement=True)
         return False
 
     def stop(self) -> None:
