@@ -165,3 +165,9 @@ def test_make_env_target_writes_env_through_the_never_overwriting_script() -> No
     # The README's `make env` relies on ops.env_file, whose never-overwrite rule tests/ops/test_env_file.py checks.
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     assert re.search(r"^env:.*\n\t\$\(PY\) -m ops\.env_file \.env \.env\.example$", makefile, re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", sorted(name for name, service in TOPOLOGY.items() if "--workers" in service.program))
+def test_supervised_apps_may_renice_their_replacement_workers(name: str) -> None:
+    """api.common.serve returns a replacement worker to its priority only with CAP_SYS_NICE."""
+    assert "SYS_NICE" in SERVICES[_compose_name(name)].get("cap_add", [])
