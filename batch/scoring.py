@@ -6,11 +6,16 @@ Work goes chunk by chunk: each finished chunk is kept as a part beside the outpu
 the output is assembled from the parts at the end, atomically.
 """
 
+import itertools
+import resource
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -18,6 +23,7 @@ from api.model_serving.models import SpamModel
 from api.model_serving.registry import load_builtin
 from batch.parts import ChunkParts
 from batch.sources import BadInput, ChunkSource, table_format
+from batch.workers import LABELS, Scorer, in_process, worker_pool
 
 LABEL = "label"
 SPAM_PROBABILITY = "spam_probability"
@@ -57,13 +63,12 @@ def check_output(output: Path) -> str:
     return output_format
 
 
-def score_chunk(model: SpamModel, source: ChunkSource, chunk: pd.DataFrame) -> pd.DataFrame:
-    predictions = model.features_to_predictions(source.feature_rows(model, chunk))
+def scores_frame(source: ChunkSource, model: SpamModel, chunk: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
         source.id_column: chunk[source.id_column].to_numpy(),
         # The API's `top`: the label with the highest probability (the first one on a tie).
-        LABEL: [max(prediction, key=prediction.__getitem__) for prediction in predictions],
-        SPAM_PROBABILITY: [prediction["spam"] for prediction in predictions],
+        LABEL: np.asarray(LABELS, dtype=object)[proba.argmax(axis=1)],
+        SPAM_PROBABILITY: proba[:, LABELS.index("spam")],
         VERSION: model.version,
         ARTIFACT_SHA256: model.artifact_sha256,
     })
@@ -89,23 +94,49 @@ def run_manifest(source: ChunkSource, model: SpamModel, chunk_size: int) -> dict
     }
 
 
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once the pool has joined them
+    return usage.ru_utime + usage.ru_stime
+
+
 def score(
     source: ChunkSource, model: SpamModel, output: Path, *, chunk_size: int, resume: bool = False,
-    progress: bool = True,
+    progress: bool = True, workers: int = 1, models_dir: Path | None = None,
 ) -> ScoringReport:
-    """Score `source` into `output` (.csv or .parquet); with `resume`, keep the chunks an earlier run finished."""
+    """Score `source` into `output` (.csv or .parquet); with `resume`, keep the chunks an earlier run finished.
+
+    `workers` > 1 scores chunks in that many worker processes, which load the model from `models_dir`.
+    """
     output_format = check_output(output)
     parts = ChunkParts(output)
     resumed = parts.start(run_manifest(source, model, chunk_size), resume=resume)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    rows = chunks = 0
-    with tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar:
-        for index, chunk in enumerate(source.chunks(chunk_size)):
-            if index >= resumed:
-                parts.write(index, score_chunk(model, source, chunk))
-                rows += len(chunk)
-            chunks = index + 1
+    started, cpu_started = time.perf_counter(), time.process_time() + children_cpu_seconds()
+    rows = n_chunks = 0
+    chunks = enumerate(source.chunks(chunk_size))
+    with (
+        tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar,
+        scorer(source, model, workers, models_dir) as score_chunks,
+    ):
+        for _, chunk in itertools.islice(chunks, resumed):  # finished by an earlier run: read past
+            n_chunks += 1
             bar.update(len(chunk))
-    parts.assemble(output, output_format, n_chunks=chunks, empty=empty_scores(source))
-    return ScoringReport(rows_scored=rows, chunks=chunks, chunks_resumed=min(resumed, chunks),
-                         seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu_started)
+        for index, chunk, proba in score_chunks(chunks):
+            parts.write(index, scores_frame(source, model, chunk, proba))
+            rows += len(chunk)
+            n_chunks = index + 1
+            bar.update(len(chunk))
+    parts.assemble(output, output_format, n_chunks=n_chunks, empty=empty_scores(source))
+    return ScoringReport(rows_scored=rows, chunks=n_chunks, chunks_resumed=min(resumed, n_chunks),
+                         seconds=time.perf_counter() - started,
+                         cpu_seconds=time.process_time() + children_cpu_seconds() - cpu_started)
+
+
+@contextmanager
+def scorer(source: ChunkSource, model: SpamModel, workers: int, models_dir: Path | None) -> Iterator[Scorer]:
+    if workers == 1:
+        yield in_process(model, source)
+        return
+    if models_dir is None:
+        raise ValueError("scoring in worker processes needs the models directory")
+    with worker_pool(model, models_dir, source, workers) as score_chunks:
+        yield score_chunks
