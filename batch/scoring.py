@@ -7,7 +7,6 @@ the output is assembled from the parts at the end, atomically.
 """
 
 import itertools
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from api.model_serving.models import SpamModel
 from api.model_serving.registry import load_builtin
 from batch.parts import ChunkParts
 from batch.sources import BadInput, ChunkSource, table_format
-from batch.workers import LABELS, Scorer, in_process, worker_pool
+from batch.workers import LABELS, InProcess, Scorer, worker_pool
 
 LABEL = "label"
 SPAM_PROBABILITY = "spam_probability"
@@ -37,7 +36,7 @@ class ScoringReport:
     chunks: int
     chunks_resumed: int
     seconds: float
-    cpu_seconds: float  # this process's CPU time: on a shared machine, what the run itself cost
+    cpu_seconds: float  # this process's CPU time and its workers' on chunks: on a shared machine, what the run cost
 
     @property
     def rows_per_second(self) -> float:
@@ -94,11 +93,6 @@ def run_manifest(source: ChunkSource, model: SpamModel, chunk_size: int) -> dict
     }
 
 
-def children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once the pool has joined them
-    return usage.ru_utime + usage.ru_stime
-
-
 def score(
     source: ChunkSource, model: SpamModel, output: Path, *, chunk_size: int, resume: bool = False,
     progress: bool = True, workers: int = 1, models_dir: Path | None = None,
@@ -110,17 +104,17 @@ def score(
     output_format = check_output(output)
     parts = ChunkParts(output)
     resumed = parts.start(run_manifest(source, model, chunk_size), resume=resume)
-    started, cpu_started = time.perf_counter(), time.process_time() + children_cpu_seconds()
+    started, cpu_started = time.perf_counter(), time.process_time()
     rows = n_chunks = 0
     chunks = enumerate(source.chunks(chunk_size))
     with (
         tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar,
-        scorer(source, model, workers, models_dir) as score_chunks,
+        scorer(source, model, workers, models_dir) as chunk_scorer,
     ):
         for _, chunk in itertools.islice(chunks, resumed):  # finished by an earlier run: read past
             n_chunks += 1
             bar.update(len(chunk))
-        for index, chunk, proba in score_chunks(chunks):
+        for index, chunk, proba in chunk_scorer.score(chunks):
             parts.write(index, scores_frame(source, model, chunk, proba))
             rows += len(chunk)
             n_chunks = index + 1
@@ -128,15 +122,15 @@ def score(
     parts.assemble(output, output_format, n_chunks=n_chunks, empty=empty_scores(source))
     return ScoringReport(rows_scored=rows, chunks=n_chunks, chunks_resumed=min(resumed, n_chunks),
                          seconds=time.perf_counter() - started,
-                         cpu_seconds=time.process_time() + children_cpu_seconds() - cpu_started)
+                         cpu_seconds=time.process_time() - cpu_started + chunk_scorer.other_cpu_seconds)
 
 
 @contextmanager
 def scorer(source: ChunkSource, model: SpamModel, workers: int, models_dir: Path | None) -> Iterator[Scorer]:
     if workers == 1:
-        yield in_process(model, source)
+        yield InProcess(model, source)
         return
     if models_dir is None:
         raise ValueError("scoring in worker processes needs the models directory")
-    with worker_pool(model, models_dir, source, workers) as score_chunks:
-        yield score_chunks
+    with worker_pool(model, models_dir, source, workers) as pool:
+        yield pool

@@ -11,7 +11,7 @@ kept in <output>.parts/ until the end, so --resume continues an interrupted run 
 chunk (and refuses if the input or the arguments changed). Bad input: one line on stderr, exit status 2.
 With --workers N > 1 (the default on a multi-core machine), N spawned worker processes score the chunks,
 each loading the model once; this process reads, writes and keeps the chunks in order. A worker that dies
-fails the run (exit 1, no output written); --resume then continues after the last chunk written.
+fails the run (exit 3, no output written); --resume then continues after the last chunk written.
 
 Reads MODELS_DIR, FEATURE_REPO_PATH and FEAST_FS_YAML_FILE from the environment (or .env).
 """
@@ -20,11 +20,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from api.model_serving.models import SpamModel
-from batch.scoring import check_output, load_model, score
-from batch.settings import BatchSettings
-from batch.sources import BadInput, ChunkSource, FileSource, OfflineSource, slice_bounds
+from batch.forkserver import start_worker_server
+
+if TYPE_CHECKING:
+    from api.model_serving.models import SpamModel
+    from batch.settings import BatchSettings
+    from batch.sources import OfflineSource
 
 DEFAULT_CHUNK_SIZE = 10_000
 
@@ -59,16 +62,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def offline_source(args: argparse.Namespace, settings: BatchSettings, model: SpamModel) -> OfflineSource:
-    start, end = slice_bounds(args.start, args.end)
+def offline_source(args: argparse.Namespace, settings: "BatchSettings", model: "SpamModel") -> "OfflineSource":
     from feast import FeatureStore  # heavy import: only for this mode
 
+    from batch.sources import OfflineSource, slice_bounds
+
+    start, end = slice_bounds(args.start, args.end)
     store = FeatureStore(repo_path=str(settings.feature_repo_path), fs_yaml_file=settings.feast_yaml_path)
     return OfflineSource(store, model, start=start, end=end)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.workers > 1:
+        start_worker_server()  # it imports the scoring code while this process does: ~3 s of start-up overlap
+    # Imported here, after the fork server has started: these take seconds (scikit-learn, pandas, FastAPI).
+    from batch.scoring import check_output, load_model, score
+    from batch.settings import BatchSettings
+    from batch.sources import BadInput, ChunkSource, FileSource
+    from batch.workers import WorkerDied
+
     settings = BatchSettings()
     try:
         check_output(args.output)
@@ -84,12 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except RuntimeError as error:  # a model that cannot be loaded, or a worker process that died
+    except WorkerDied as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    except RuntimeError as error:  # a model that cannot be loaded (not trained, or its hash does not match)
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(
         f"scored {report.rows_scored} rows in {report.seconds:.3f} s ({report.rows_per_second:,.0f} rows/s; "
-        f"{report.cpu_seconds:.3f} s of CPU, {report.rows_per_cpu_second:,.0f} rows per CPU second; "
+        f"{report.cpu_seconds:.3f} s of CPU with the workers', {report.rows_per_cpu_second:,.0f} rows per CPU second; "
         f"{args.workers} workers); {report.chunks} chunks, {report.chunks_resumed} resumed; wrote {args.output}",
         file=sys.stderr,
     )
