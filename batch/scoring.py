@@ -6,11 +6,15 @@ Work goes chunk by chunk: each finished chunk is kept as a part beside the outpu
 the output is assembled from the parts at the end, atomically.
 """
 
+import itertools
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -18,6 +22,7 @@ from api.model_serving.models import SpamModel
 from api.model_serving.registry import load_builtin
 from batch.parts import ChunkParts
 from batch.sources import BadInput, ChunkSource, table_format
+from batch.workers import LABELS, InProcess, Scorer, worker_pool
 
 LABEL = "label"
 SPAM_PROBABILITY = "spam_probability"
@@ -31,7 +36,7 @@ class ScoringReport:
     chunks: int
     chunks_resumed: int
     seconds: float
-    cpu_seconds: float  # this process's CPU time: on a shared machine, what the run itself cost
+    cpu_seconds: float  # this process's CPU time and its workers' on chunks: on a shared machine, what the run cost
 
     @property
     def rows_per_second(self) -> float:
@@ -57,13 +62,12 @@ def check_output(output: Path) -> str:
     return output_format
 
 
-def score_chunk(model: SpamModel, source: ChunkSource, chunk: pd.DataFrame) -> pd.DataFrame:
-    predictions = model.features_to_predictions(source.feature_rows(model, chunk))
+def scores_frame(source: ChunkSource, model: SpamModel, chunk: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({
         source.id_column: chunk[source.id_column].to_numpy(),
         # The API's `top`: the label with the highest probability (the first one on a tie).
-        LABEL: [max(prediction, key=prediction.__getitem__) for prediction in predictions],
-        SPAM_PROBABILITY: [prediction["spam"] for prediction in predictions],
+        LABEL: np.asarray(LABELS, dtype=object)[proba.argmax(axis=1)],
+        SPAM_PROBABILITY: proba[:, LABELS.index("spam")],
         VERSION: model.version,
         ARTIFACT_SHA256: model.artifact_sha256,
     })
@@ -91,21 +95,42 @@ def run_manifest(source: ChunkSource, model: SpamModel, chunk_size: int) -> dict
 
 def score(
     source: ChunkSource, model: SpamModel, output: Path, *, chunk_size: int, resume: bool = False,
-    progress: bool = True,
+    progress: bool = True, workers: int = 1, models_dir: Path | None = None,
 ) -> ScoringReport:
-    """Score `source` into `output` (.csv or .parquet); with `resume`, keep the chunks an earlier run finished."""
+    """Score `source` into `output` (.csv or .parquet); with `resume`, keep the chunks an earlier run finished.
+
+    `workers` > 1 scores chunks in that many worker processes, which load the model from `models_dir`.
+    """
     output_format = check_output(output)
     parts = ChunkParts(output)
     resumed = parts.start(run_manifest(source, model, chunk_size), resume=resume)
     started, cpu_started = time.perf_counter(), time.process_time()
-    rows = chunks = 0
-    with tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar:
-        for index, chunk in enumerate(source.chunks(chunk_size)):
-            if index >= resumed:
-                parts.write(index, score_chunk(model, source, chunk))
-                rows += len(chunk)
-            chunks = index + 1
+    rows = n_chunks = 0
+    chunks = enumerate(source.chunks(chunk_size))
+    with (
+        tqdm(total=source.total_rows(), unit="row", disable=not progress, file=sys.stderr) as bar,
+        scorer(source, model, workers, models_dir) as chunk_scorer,
+    ):
+        for _, chunk in itertools.islice(chunks, resumed):  # finished by an earlier run: read past
+            n_chunks += 1
             bar.update(len(chunk))
-    parts.assemble(output, output_format, n_chunks=chunks, empty=empty_scores(source))
-    return ScoringReport(rows_scored=rows, chunks=chunks, chunks_resumed=min(resumed, chunks),
-                         seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu_started)
+        for index, chunk, proba in chunk_scorer.score(chunks):
+            parts.write(index, scores_frame(source, model, chunk, proba))
+            rows += len(chunk)
+            n_chunks = index + 1
+            bar.update(len(chunk))
+    parts.assemble(output, output_format, n_chunks=n_chunks, empty=empty_scores(source))
+    return ScoringReport(rows_scored=rows, chunks=n_chunks, chunks_resumed=min(resumed, n_chunks),
+                         seconds=time.perf_counter() - started,
+                         cpu_seconds=time.process_time() - cpu_started + chunk_scorer.other_cpu_seconds)
+
+
+@contextmanager
+def scorer(source: ChunkSource, model: SpamModel, workers: int, models_dir: Path | None) -> Iterator[Scorer]:
+    if workers == 1:
+        yield InProcess(model, source)
+        return
+    if models_dir is None:
+        raise ValueError("scoring in worker processes needs the models directory")
+    with worker_pool(model, models_dir, source, workers) as pool:
+        yield pool

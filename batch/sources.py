@@ -54,7 +54,12 @@ class ChunkSource(Protocol):
 
     def chunks(self, size: int) -> Iterator[pd.DataFrame]: ...
 
-    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> Sequence[Features] | np.ndarray: ...
+    def model_input(self, chunk: pd.DataFrame) -> Any:
+        """What `feature_rows` needs of a chunk: plain and picklable, since a worker process may compute it."""
+        ...
+
+    @staticmethod
+    def feature_rows(model: SpamModel, model_input: Any) -> Sequence[Features] | np.ndarray: ...
 
 
 class FileSource:
@@ -123,8 +128,12 @@ class FileSource:
         batches = pq.ParquetFile(self.path).iter_batches(batch_size=size, columns=self._wanted())
         return (batch.to_pandas() for batch in batches)
 
-    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> np.ndarray:
-        return model.texts_to_features(chunk[self.text_column].tolist())
+    def model_input(self, chunk: pd.DataFrame) -> list[str]:
+        return chunk[self.text_column].tolist()
+
+    @staticmethod
+    def feature_rows(model: SpamModel, model_input: list[str]) -> np.ndarray:
+        return model.texts_to_features(model_input)
 
 
 def slice_bounds(start: str, end: str) -> tuple[datetime, datetime]:
@@ -164,7 +173,8 @@ class OfflineSource:
     def __init__(self, store: "FeatureStore", model: SpamModel, *, start: datetime, end: datetime) -> None:
         self.start, self.end = start, end
         self.feature_view = model.feature_view
-        self.frame = self._pull(store, list(model.feature_names))
+        self.feature_names = list(model.feature_names)
+        self.frame = self._pull(store, self.feature_names)
 
     def _pull(self, store: "FeatureStore", feature_names: list[str]) -> pd.DataFrame:
         from feast.errors import FeastObjectNotFoundException
@@ -197,10 +207,14 @@ class OfflineSource:
         for offset in range(0, len(self.frame), size):
             yield self.frame.iloc[offset : offset + size].reset_index(drop=True)
 
-    def feature_rows(self, model: SpamModel, chunk: pd.DataFrame) -> list[Features]:
-        records = chunk[list(model.feature_names)].to_dict("records")
+    def model_input(self, chunk: pd.DataFrame) -> list[dict[str, Any]]:
+        records = chunk[self.feature_names].to_dict("records")
         # Parquet hands out numpy values; the online store, native ones, which is what models validate.
-        return [model.features_from_online({k: _native(v) for k, v in record.items()}) for record in records]
+        return [{key: _native(value) for key, value in record.items()} for record in records]
+
+    @staticmethod
+    def feature_rows(model: SpamModel, model_input: list[dict[str, Any]]) -> list[Features]:
+        return [model.features_from_online(values) for values in model_input]
 
 
 def _native(value: Any) -> Any:

@@ -1,5 +1,6 @@
 """Batch-scoring fixtures: a sample of the dev data in both input formats, and the trained models."""
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -7,6 +8,9 @@ import pytest
 
 from api.model_serving.models import SpamModel
 from batch.scoring import load_model
+
+# test_scoring.py imports model serving's main.py, which builds its module-level app on import.
+os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")
 
 SAMPLE_ROWS = 300
 

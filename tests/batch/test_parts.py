@@ -7,8 +7,9 @@ import pytest
 
 from api.model_serving.models import SpamModel
 from batch.parts import ChunkParts, parts_dir
-from batch.scoring import run_manifest, score, score_chunk
+from batch.scoring import run_manifest, score, scores_frame
 from batch.sources import BadInput, FileSource
+from batch.workers import chunk_probabilities
 
 
 def run(model: SpamModel, source: Path, output: Path, *, chunk_size: int = 50, resume: bool = False) -> None:
@@ -28,7 +29,8 @@ def interrupted_parts(model: SpamModel, source: Path, output: Path, *, keep: int
     for index, chunk in enumerate(file.chunks(50)):
         if index == keep:
             break
-        chunk_parts.write(index, score_chunk(model, file, chunk).assign(label="planted"))
+        scores = scores_frame(file, model, chunk, chunk_probabilities(model, file, chunk))
+        chunk_parts.write(index, scores.assign(label="planted"))
     return parts
 
 

@@ -28,10 +28,10 @@ def read_scores(path: Path) -> pd.DataFrame:
 
 def score_file(
     model: SpamModel, source: Path, output: Path, *, chunk_size: int = 64, text_column: str = "text",
-    id_column: str | None = None,
+    id_column: str | None = None, workers: int = 1, models_dir: Path | None = None,
 ) -> pd.DataFrame:
     file = FileSource(source, text_column=text_column, id_column=id_column)
-    score(file, model, output, chunk_size=chunk_size, progress=False)
+    score(file, model, output, chunk_size=chunk_size, progress=False, workers=workers, models_dir=models_dir)
     return read_scores(output)
 
 
@@ -55,11 +55,14 @@ def api_predictions(api: TestClient, version: str, texts: list[str]) -> list[dic
     return results
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_scores_equal_the_api_for_the_same_texts(
-    api: TestClient, models_dir: Path, sample: pd.DataFrame, sample_parquet: Path, tmp_path: Path, version: str
+    api: TestClient, models_dir: Path, sample: pd.DataFrame, sample_parquet: Path, tmp_path: Path, version: str,
+    workers: int,
 ) -> None:
-    scores = score_file(load_model(version, models_dir), sample_parquet, tmp_path / "scores.parquet")
+    scores = score_file(load_model(version, models_dir), sample_parquet, tmp_path / "scores.parquet",
+                        workers=workers, models_dir=models_dir)
     assert scores["sms_id"].tolist() == sample["sms_id"].tolist()
     accepted = sample["text"].str.strip() != ""  # the API refuses blank texts (422); batch scores every row
     scores = scores[accepted.to_numpy()]
@@ -121,7 +124,9 @@ def test_offline_slice_scores_equal_text_scores(
     model = load_model(version, models_dir)
     first, last = slice_bounds(start, end)
     offline = OfflineSource(open_store(feast_repo), model, start=first, end=last)
-    score(offline, model, tmp_path / "offline.parquet", chunk_size=1000, progress=False)
+    # Two workers here and one for the texts: the offline features, too, are computed alike in a worker.
+    score(offline, model, tmp_path / "offline.parquet", chunk_size=1000, progress=False, workers=2,
+          models_dir=models_dir)
     from_store = read_scores(tmp_path / "offline.parquet").set_index("sms_id")
     dev_csv = tmp_path / "dev.csv"
     raw_dev.to_csv(dev_csv, index=False)

@@ -1,5 +1,6 @@
 """scripts/score_batch.py: bad input exits 2 with one line, and a SIGKILLed run resumes to the same output."""
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -105,19 +106,48 @@ def command(source: Path, output: Path, models_dir: Path, *extra: str) -> list[s
             "--chunk-size", str(CHUNK_SIZE), "--models-dir", str(models_dir), "--no-progress", *extra]
 
 
+def wait_for_parts(process: subprocess.Popen[bytes], parts: Path) -> None:
+    deadline = time.monotonic() + 60
+    while len(list(parts.glob("part-*.parquet"))) < KILL_AFTER_PARTS:
+        assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read()}"
+        assert time.monotonic() < deadline, "no chunk finished within 60 s"
+        time.sleep(0.005)
+
+
 def kill_after_parts(argv: list[str], parts: Path) -> None:
     """Start the run in its own process group and SIGKILL the group once KILL_AFTER_PARTS chunks are done."""
     process = subprocess.Popen(argv, cwd=PROJECT_ROOT, start_new_session=True, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while len(list(parts.glob("part-*.parquet"))) < KILL_AFTER_PARTS:
-            assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read()}"
-            assert time.monotonic() < deadline, "no chunk finished within 60 s"
-            time.sleep(0.005)
+        wait_for_parts(process, parts)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
+
+
+def children(pid: int) -> list[int]:
+    pids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            pids.extend(int(child) for child in (task / "children").read_text().split())
+    return pids
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The scoring workers: the fork server's children (the run's other child, the resource tracker, has none)."""
+    return [worker for child in children(pid) for worker in children(child)]
+
+
+def make_input(raw_dev: pd.DataFrame, path: Path) -> int:
+    copies = [raw_dev.assign(sms_id=raw_dev["sms_id"] + f"-{copy}") for copy in range(COPIES)]
+    pd.concat(copies, ignore_index=True).to_parquet(path, index=False)
+    return -(-len(raw_dev) * COPIES // CHUNK_SIZE)  # chunks
+
+
+def assert_same_output(output: Path, reference: Path) -> None:
+    read = pd.read_csv if output.suffix == ".csv" else pd.read_parquet
+    pd.testing.assert_frame_equal(read(output), read(reference), check_exact=True)
+    assert not parts_dir(output).exists()
 
 
 @pytest.mark.parametrize("output_name", ["scores.csv", "scores.parquet"])
@@ -125,22 +155,50 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(
     raw_dev: pd.DataFrame, models_dir: Path, tmp_path: Path, output_name: str
 ) -> None:
     source = tmp_path / "big.parquet"
-    copies = [raw_dev.assign(sms_id=raw_dev["sms_id"] + f"-{copy}") for copy in range(COPIES)]
-    pd.concat(copies, ignore_index=True).to_parquet(source, index=False)
+    n_chunks = make_input(raw_dev, source)
     output, reference = tmp_path / output_name, tmp_path / f"reference-{output_name}"
-    n_chunks = -(-len(raw_dev) * COPIES // CHUNK_SIZE)
 
-    kill_after_parts(command(source, output, models_dir), parts_dir(output))
+    kill_after_parts(command(source, output, models_dir, "--workers", "1"), parts_dir(output))
     assert not output.exists()  # no half-written output
     kept = len(list(parts_dir(output).glob("part-*.parquet")))
     assert KILL_AFTER_PARTS <= kept < n_chunks
 
-    resumed = subprocess.run(command(source, output, models_dir, "--resume"), cwd=PROJECT_ROOT,
+    resumed = subprocess.run(command(source, output, models_dir, "--resume", "--workers", "1"), cwd=PROJECT_ROOT,
                              capture_output=True, text=True, timeout=300, check=False)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{n_chunks} chunks, {kept} resumed" in resumed.stderr
-    subprocess.run(command(source, reference, models_dir), cwd=PROJECT_ROOT, check=True, timeout=300,
-                   capture_output=True)
-    read = pd.read_csv if output.suffix == ".csv" else pd.read_parquet
-    pd.testing.assert_frame_equal(read(output), read(reference))
-    assert not parts_dir(output).exists()
+    subprocess.run(command(source, reference, models_dir, "--workers", "1"), cwd=PROJECT_ROOT, check=True,
+                   timeout=300, capture_output=True)
+    assert_same_output(output, reference)
+
+
+def test_sigkilled_worker_fails_the_run_and_resume_continues(
+    raw_dev: pd.DataFrame, models_dir: Path, tmp_path: Path
+) -> None:
+    source, output, reference = tmp_path / "big.parquet", tmp_path / "scores.csv", tmp_path / "reference.csv"
+    n_chunks = make_input(raw_dev, source)
+    process = subprocess.Popen(command(source, output, models_dir, "--workers", "2"), cwd=PROJECT_ROOT,
+                               start_new_session=True, stderr=subprocess.PIPE)
+    try:
+        wait_for_parts(process, parts_dir(output))
+        workers = worker_pids(process.pid)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # whatever is left of the group: the fork server, say
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    assert process.returncode == 3, err
+    assert err.decode().startswith("error: a scoring worker process died") and err.count(b"\n") == 1, err
+    assert not output.exists()
+    kept = len(list(parts_dir(output).glob("part-*.parquet")))
+    assert KILL_AFTER_PARTS <= kept < n_chunks
+
+    resumed = subprocess.run(command(source, output, models_dir, "--resume", "--workers", "2"), cwd=PROJECT_ROOT,
+                             capture_output=True, text=True, timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{n_chunks} chunks, {kept} resumed" in resumed.stderr
+    subprocess.run(command(source, reference, models_dir, "--workers", "1"), cwd=PROJECT_ROOT, check=True,
+                   timeout=300, capture_output=True)
+    assert_same_output(output, reference)  # in-process and two workers, resumed or not: the same bytes' values
