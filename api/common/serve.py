@@ -59,7 +59,7 @@ WORKERS_ENV = "SPAMOPS_WORKERS"
 logger = logging.getLogger(__name__)
 STOP_TIMEOUT = 30.0  # seconds a worker gets to drain before it is killed
 BACKLOG = 2048
-START_NICENESS = 10  # a replacement's start-up still gets ~10 % of a busy core, so it cannot starve
+START_NICENESS = 19  # the most: a replacement takes only what the serving workers leave
 CAP_SYS_NICE = 23  # linux/capability.h
 
 

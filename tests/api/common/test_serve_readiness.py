@@ -135,7 +135,7 @@ def test_a_killed_workers_replacement_accepts_warm_and_metrics_never_go_backward
         processes.stop_group(server.pid)
         server.wait(timeout=10)
     usual = niceness(os.getpid()).pop()
-    assert usual + 10 in starting and listening == {usual}, (usual, starting, listening)
+    assert min(usual + 19, 19) in starting and listening == {usual}, (usual, starting, listening)
     results = json.loads(out.read_text())
     _check_metrics(counts, sum(1 for *_, ok in results if ok))
     _check_latency(results, killed_at, closed_at, ready_at)
