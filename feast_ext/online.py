@@ -33,6 +33,7 @@ from feast.infra.online_stores.sqlite import (
     _initialize_conn,
     _quote_id,
     _table_id,
+    adapt_datetime_epoch,
 )
 from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
 from feast.protos.feast.types.Value_pb2 import Value as ValueProto
@@ -108,9 +109,9 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
         )
         if encoded is None:
             return False
-        # sqlite3's default adapter stores a datetime as isoformat(" "); formatted once per entity, not per value
-        event_ts = [ts.isoformat(" ") for ts in encoded.event_ts]
-        created_ts = [ts.isoformat(" ") if ts else None for ts in encoded.created_ts]
+        # What sqlite3 would store for each datetime (Feast's module registers this adapter), once per entity
+        event_ts = [adapt_datetime_epoch(ts) for ts in encoded.event_ts]
+        created_ts = [adapt_datetime_epoch(ts) if ts is not None else None for ts in encoded.created_ts]
         rows = [
             row
             for feature, column in encoded.features.items()
