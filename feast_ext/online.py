@@ -2,13 +2,15 @@
 
 Feast's SqliteOnlineStore shares one connection (check_same_thread=False) across `feast serve`'s thread
 pool, so concurrent pushes fail ("cannot start a transaction within a transaction") and a failed push's
-rollback can undo rows another push was told were written. This subclass differs in three places:
+rollback can undo rows another push was told were written. This subclass differs in four places:
 - one connection per thread (and per process, so a forked worker never inherits one), in WAL mode
   with a busy timeout, so writers in any thread or process wait for the lock instead of failing;
   `synchronous = NORMAL` (a commit survives a crash of the process, not of the machine);
 - `online_write_batch` queues on a write lock shared by threads and processes (feast_ext/locks.py),
   takes SQLite's write lock up front (`BEGIN IMMEDIATE`) and writes every row with one `executemany`
   in one transaction, which also makes materialization faster;
+- `online_write_arrow` takes materialization's Arrow batches from our engine (feast_ext/engine.py) and
+  writes the same rows without building protos (feast_ext/arrow_rows.py);
 - `update` drops Feast's index on `entity_key` alone: the primary key (entity_key, feature_name)
   already serves every lookup, and the second index cost about a fifth of each write.
 """
@@ -102,11 +104,9 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
     ) -> bool:
         """Materialization's write (feast_ext/engine.py): the same rows as `online_write_batch`, built from
         Arrow columns; False, with nothing written, if a column is not one feast_ext/arrow_rows.py encodes."""
-        encoded = (
-            None
-            if self._extra_columns(config)
-            else encode_batch(batch, table, join_keys, config.entity_key_serialization_version)
-        )
+        if self._extra_columns(config):
+            return False
+        encoded = encode_batch(batch, table, join_keys, config.entity_key_serialization_version)
         if encoded is None:
             return False
         # What sqlite3 would store for each datetime (Feast's module registers this adapter), once per entity
