@@ -42,7 +42,8 @@ class EncodedBatch:
     entity_keys: list[bytes]
     features: dict[str, EncodedColumn]
     event_ts: list[datetime]
-    created_ts: list[datetime | None]
+    created_ts: list[datetime] | None
+    """None when the source has no created-timestamp column (Feast then writes NULL)."""
 
 
 def encode_batch(
@@ -53,14 +54,14 @@ def encode_batch(
     if key_version != 3 or source is None:
         return None
     keys = _entity_keys(batch, join_keys)
-    features = {field.name: _feature(batch.column(field.name), field.dtype.to_value_type()) for field in view.features}
     event_ts = _timestamps(batch.column(source.timestamp_field))
-    created_ts = _timestamps(batch.column(source.created_timestamp_column)) if source.created_timestamp_column else None
-    if keys is None or event_ts is None or None in features.values():
+    created_column = source.created_timestamp_column
+    created_ts = _timestamps(batch.column(created_column)) if created_column else None
+    features = {field.name: _feature(batch.column(field.name), field.dtype.to_value_type()) for field in view.features}
+    encoded = {name: column for name, column in features.items() if column is not None}
+    if keys is None or event_ts is None or (created_column and created_ts is None) or len(encoded) < len(features):
         return None
-    if source.created_timestamp_column and created_ts is None:
-        return None
-    return EncodedBatch(keys, features, event_ts, created_ts or [None] * batch.num_rows)  # type: ignore[arg-type]
+    return EncodedBatch(keys, encoded, event_ts, created_ts)
 
 
 def _feature(column: pa.ChunkedArray | pa.Array, value_type: ValueType) -> EncodedColumn | None:
@@ -147,7 +148,7 @@ def _entity_keys(batch: pa.RecordBatch | pa.Table, join_keys: dict[str, ValueTyp
     parts = [_key_values(batch.column(name), join_keys[name]) for name in names]
     if not names or None in parts:
         return None
-    return [head + b"".join(row) for row in zip(*parts, strict=True)]  # type: ignore[misc]
+    return [head + b"".join(row) for row in zip(*parts, strict=True)]
 
 
 def _key_values(column: pa.ChunkedArray | pa.Array, value_type: ValueType) -> list[bytes] | None:

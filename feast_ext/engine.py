@@ -55,7 +55,8 @@ class ArrowLocalComputeEngine(LocalComputeEngine):
 
 class ArrowFeatureBuilder(LocalFeatureBuilder):
     def build_output_nodes(self, view: object, input_node: object) -> "ArrowOutputNode":
-        node = ArrowOutputNode("output", self.dag_root.view, inputs=[input_node])
+        # as Feast's builder: a plain FeatureView reaches the output node too
+        node = ArrowOutputNode("output", self.dag_root.view, inputs=[input_node])  # type: ignore[arg-type]
         self.nodes.append(node)
         return node
 

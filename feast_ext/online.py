@@ -111,7 +111,8 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
             return False
         # What sqlite3 would store for each datetime (Feast's module registers this adapter), once per entity
         event_ts = [adapt_datetime_epoch(ts) for ts in encoded.event_ts]
-        created_ts = [adapt_datetime_epoch(ts) if ts is not None else None for ts in encoded.created_ts]
+        created = encoded.created_ts
+        created_ts = [adapt_datetime_epoch(ts) for ts in created] if created is not None else [None] * len(event_ts)
         rows = [
             row
             for feature, column in encoded.features.items()

@@ -17,7 +17,7 @@ UTC_MICROS = pa.timestamp("us", tz="UTC")
 MOMENTS = [datetime(2019, 1, 1, tzinfo=UTC), datetime(2020, 2, 29, 23, 59, 59, 999_999, tzinfo=UTC)]
 
 
-def view(*, int_key: bool = True) -> FeatureView:
+def view(*, int_key: bool = True, created: bool = False) -> FeatureView:
     entities = [Entity(name="sms", join_keys=["sms_id"], value_type=ValueType.STRING)]
     schema = [Field(name="sms_id", dtype=String)]
     if int_key:  # a second join key, sorted before "sms_id" in the serialized key
@@ -28,7 +28,9 @@ def view(*, int_key: bool = True) -> FeatureView:
         Field(name="count", dtype=Int64),
         Field(name="ids", dtype=Array(Int64)),
     ]
-    source = FileSource(path="unused.parquet", timestamp_field="event_timestamp")
+    source = FileSource(
+        path="unused.parquet", timestamp_field="event_timestamp", created_timestamp_column="created" if created else ""
+    )
     return FeatureView(name="v", entities=entities, schema=schema, source=source, ttl=timedelta(days=1))
 
 
@@ -44,6 +46,7 @@ def table(rows: int = 6, timestamp_type: pa.DataType = UTC_MICROS) -> pa.Table:
             "count": [counts[i % 6] for i in range(rows)],
             "ids": pa.array([ids[i % 6] for i in range(rows)], pa.list_(pa.int64())),
             "event_timestamp": pa.array([MOMENTS[i % 2] for i in range(rows)], timestamp_type),
+            "created": pa.array([MOMENTS[(i + 1) % 2] for i in range(rows)], timestamp_type),
         }
     )
 
@@ -64,16 +67,19 @@ def assert_as_feast(batch: pa.RecordBatch | pa.Table, feature_view: FeatureView)
     for row, (key, values, event_ts, created_ts) in enumerate(expected):
         assert encoded.entity_keys[row] == serialize_entity_key(key, entity_key_serialization_version=3)
         assert encoded.event_ts[row] == to_naive_utc(event_ts) and encoded.event_ts[row].tzinfo is None
-        assert encoded.created_ts[row] is created_ts is None
+        if encoded.created_ts is None:  # the source has no created-timestamp column
+            assert created_ts is None
+        else:
+            assert encoded.created_ts[row] == to_naive_utc(created_ts) and encoded.created_ts[row].tzinfo is None
         assert set(encoded.features) == set(values)
         for name, value in values.items():
             assert encoded.features[name].values[row] == value.SerializeToString(), (name, row)
             assert encoded.features[name].texts[row] == extract_text_and_num(value, False)[0], (name, row)
 
 
-@pytest.mark.parametrize("int_key", [True, False])
-def test_encode_batch_edge_values_match_feast(int_key: bool) -> None:
-    assert_as_feast(table(12), view(int_key=int_key))
+@pytest.mark.parametrize(("int_key", "created"), [(True, False), (False, False), (False, True)])
+def test_encode_batch_edge_values_match_feast(int_key: bool, created: bool) -> None:
+    assert_as_feast(table(12), view(int_key=int_key, created=created))
 
 
 def test_encode_batch_sliced_record_batch_matches_feast() -> None:
