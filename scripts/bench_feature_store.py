@@ -77,9 +77,10 @@ def source_rows(repo: Path) -> int:
 
 
 def with_feast_stores(repo: Path) -> None:
-    """Point the copy at Feast's own SQLite online store and file offline store (the reference)."""
+    """Point the copy at Feast's own SQLite online store, file offline store and local engine (the reference)."""
     config_path = repo / "feature_store.yaml"
     config = yaml.safe_load(config_path.read_text())
+    config.pop("batch_engine", None)
     config["online_store"] = {"type": "sqlite", "path": config["online_store"]["path"]}
     config["offline_store"] = {"type": "file"}
     config_path.write_text(yaml.safe_dump(config))
