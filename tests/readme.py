@@ -1,4 +1,5 @@
-"""The README's shell blocks, selected by the HTML comment before them (`<!-- readme-test -->`, `<!-- astra -->`…).
+"""The README's code blocks (bash, or python for the plugin), selected by the HTML comment before them
+(`<!-- readme-test -->`, `<!-- astra -->`, `<!-- plugin -->`…).
 
 A marker is explicit, so moving or adding prose never changes which commands a test runs or checks.
 """
@@ -8,11 +9,11 @@ import re
 from contract.paths import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"
-_BLOCK = re.compile(r"^<!-- (?P<marker>[\w-]+) -->\n```bash\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+_BLOCK = re.compile(r"^<!-- (?P<marker>[\w-]+) -->\n```(?:bash|python)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def marked_blocks(marker: str) -> list[str]:
-    """The bodies of the bash blocks right after `<!-- marker -->`, in README order."""
+    """The bodies of the code blocks right after `<!-- marker -->`, in README order."""
     return [match["body"] for match in _BLOCK.finditer(README.read_text()) if match["marker"] == marker]
 
 

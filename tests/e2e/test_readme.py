@@ -1,4 +1,5 @@
-"""The README's architecture II walkthrough, run as written against the platform `make up` runs.
+"""The README's walkthroughs (the 2019 serving calls, then architecture II), run as written against the
+platform `make up` runs.
 
 The blocks marked `<!-- readme-test -->` run in order in one bash process (`set -euo pipefail`, so
 shell variables such as `SMS_ID` carry from block to block, and a failing command fails its block).

@@ -13,6 +13,7 @@ from api.model_serving.main import create_app
 from api.model_serving.registry import PluginError
 from api.model_serving.settings import ModelServingSettings
 from tests.api.model_serving.conftest import FakeReader
+from tests.readme import marked_blocks
 from training.artifacts import save_artifact
 from training.features import v1_features
 from training.versions import V1
@@ -76,6 +77,24 @@ def test_bad_plugin_stops_start_up_naming_it(
 ) -> None:
     with pytest.raises(PluginError, match=message), _client(models_dir, app_stores, plugin):
         pass
+
+
+def test_readme_plugin_is_served(models_dir: Path, app_stores: Stores, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's plugin example, saved as keyword_model.py as the README says, passes start-up and serves."""
+    (block,) = marked_blocks("plugin")
+    (models_dir / "plugins").mkdir()
+    (models_dir / "plugins" / "keyword_model.py").write_text(block)
+    monkeypatch.syspath_prepend(str(models_dir / "plugins"))
+    save_artifact(PARAMS, {"version": "kw1"}, models_dir / "keyword_model")
+    text = "WINNER!! Claim your FREE prize, call 09061701461 now"
+    score = PARAMS["bias"] + sum(w * x for w, x in zip(PARAMS["weights"], v1_features(text), strict=True))
+    with _client(models_dir, app_stores, "keyword_model:KeywordModel") as readme_client:
+        body = readme_client.post("/model/kw1/text_to_prediction", json={"text": text}).json()
+        batch = readme_client.post("/model/kw1/text_to_prediction_batch", json={"texts": [text, "hi"]})
+        bad = readme_client.post("/model/kw1/features_to_prediction", json={"features": [1.0] * 8})
+    assert body["prediction"]["spam"] == pytest.approx(1 / (1 + np.exp(-score)))
+    assert batch.json()["predictions"][0]["prediction"] == pytest.approx(body["prediction"])
+    assert bad.status_code == 422
 
 
 def test_tampered_plugin_artifact_stops_start_up(models_dir: Path, app_stores: Stores) -> None:
