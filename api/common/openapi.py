@@ -54,8 +54,10 @@ def document_common_responses(app: FastAPI) -> Callable[[], dict[str, Any]]:
             components = schema.setdefault("components", {})
             components.setdefault("schemas", {})["ErrorDetail"] = ErrorDetail.model_json_schema()
             # Routes that resolve their caller themselves (KEY_OPTIONAL) name the scheme without a dependency.
-            components.setdefault("securitySchemes", {}).setdefault(
-                API_KEY_SCHEME, api_key_header.model.model_dump(by_alias=True, exclude_none=True))
+            if any(API_KEY_SCHEME in requirement for path_item in schema.get("paths", {}).values()
+                   for operation in path_item.values() for requirement in operation.get("security", [])):
+                components.setdefault("securitySchemes", {}).setdefault(
+                    API_KEY_SCHEME, api_key_header.model.model_dump(mode="json", by_alias=True, exclude_none=True))
             for path_item in schema.get("paths", {}).values():
                 for operation in path_item.values():
                     _add_common_responses(operation)

@@ -20,7 +20,7 @@ and survives restarts (api.common.metrics).
 handling); by default none is trusted, not even loopback. With `--workers 1` the one worker runs in
 this process, without a supervisor, so every service starts the same way.
 
-A replacement for a worker that died starts at a lower CPU priority (nice +10) and returns to the
+A replacement for a worker that died starts at the lowest CPU priority (nice 19) and returns to the
 supervisor's priority just before it listens: while it imports and loads, it would otherwise take
 half of a 2-core machine from the workers still serving, whose requests then waited up to 0.5 s.
 Lowering a nice value again needs CAP_SYS_NICE or an RLIMIT_NICE that allows it (docker-compose.yml
@@ -134,14 +134,12 @@ def may_lower_niceness() -> bool:
     return bool(effective >> CAP_SYS_NICE & 1)
 
 
-def start_in_background() -> int | None:
-    """Raise this thread's nice value (threads started later inherit it); the value to return to, or None."""
+def niced_replacement_priority() -> int | None:
+    """The priority a replacement worker returns to once ready, or None if it must start at that priority."""
     if not may_lower_niceness():
         logger.warning("a replacement worker starts at the usual priority: returning to it needs CAP_SYS_NICE")
         return None
-    usual = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, min(usual + START_NICENESS, 19))
-    return usual
+    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def restore_priority(usual: int) -> None:
@@ -173,9 +171,8 @@ class ReadyHookServer(uvicorn.Server):
 
 
 def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_ips: list[str],
-               replacement: bool = False) -> None:
-    """The body of one worker process."""
-    usual = start_in_background() if replacement else None
+               restore_to: int | None = None) -> None:
+    """The body of one worker process; one started niced returns to `restore_to` just before it listens."""
     exit_with_parent()
     try:
         sock = reuse_port_socket(host, port)
@@ -186,7 +183,8 @@ def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_i
     # Without trusted proxies the headers are not looked at; uvicorn would otherwise trust loopback.
     config = uvicorn.Config(app, log_level=log_level, access_log=False, backlog=BACKLOG,
                             proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips)
-    server = uvicorn.Server(config) if usual is None else ReadyHookServer(config, partial(restore_priority, usual))
+    ready = None if restore_to is None else partial(restore_priority, restore_to)
+    server = uvicorn.Server(config) if ready is None else ReadyHookServer(config, ready)
     server.run(sockets=[sock])
 
 
@@ -202,9 +200,19 @@ class Supervisor:
 
     def spawn(self, replacement: bool = False) -> BaseProcess:
         a = self.args
+        restore_to = niced_replacement_priority() if replacement else None
         process = self.context.Process(target=run_worker, daemon=False,
-                                       args=(a.app, a.host, a.port, a.log_level, a.forwarded_allow_ips, replacement))
-        process.start()
+                                       args=(a.app, a.host, a.port, a.log_level, a.forwarded_allow_ips, restore_to))
+        if restore_to is None:
+            process.start()
+            return process
+        # Niced from its first instruction: the child inherits this thread's nice value, and its interpreter
+        # start and first imports (about a second) come before any code of ours runs in it.
+        os.setpriority(os.PRIO_PROCESS, 0, min(restore_to + START_NICENESS, 19))
+        try:
+            process.start()
+        finally:
+            os.setpriority(os.PRIO_PROCESS, 0, restore_to)
         return process
 
     def run(self) -> int:
