@@ -3,15 +3,16 @@
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.common.auth import (
+    KEY_OPTIONAL,
     ApiKeySettings,
     AuthenticatedCaller,
     Caller,
-    OptionalCaller,
+    caller_of,
     match_key,
     outbound_api_key,
     parse_api_keys,
@@ -135,8 +136,9 @@ def client() -> TestClient:
     async def inbox(user_id: str, caller: Annotated[Caller, Depends(require_user_scope("read"))]) -> dict[str, str]:
         return {"name": caller.name, "user": user_id}
 
-    @app.get("/open")
-    async def open_route(caller: OptionalCaller) -> dict[str, object]:
+    @app.get("/open", openapi_extra=KEY_OPTIONAL)
+    async def open_route(request: Request) -> dict[str, object]:
+        caller = caller_of(request)
         return {"name": caller.name, "keyed": caller.keyed, "scopes": sorted(caller.scopes)}
 
     return TestClient(app)
@@ -177,13 +179,13 @@ def test_require_user_scope_checks_the_path_user(client: TestClient, value: str,
     assert client.get(f"/sms/{user}", headers=key(value)).status_code == status
 
 
-def test_optional_caller_without_key_is_the_client_address(client: TestClient) -> None:
+def test_caller_without_key_is_the_client_address(client: TestClient) -> None:
     # X-Caller-Id is never read; X-Forwarded-For is uvicorn's business (tests/api/common/test_serve_proxy.py).
     response = client.get("/open", headers={"X-Caller-Id": "ops", "X-Forwarded-For": "10.9.9.9"})
     assert response.json() == {"name": "addr:testclient", "keyed": False, "scopes": []}
 
 
-def test_optional_caller_with_key_is_keyed_and_wrong_key_is_401(client: TestClient) -> None:
+def test_caller_with_key_is_keyed_and_wrong_key_is_401(client: TestClient) -> None:
     assert client.get("/open", headers=key("K2-inbox")).json() == {
         "name": "inbox", "keyed": True, "scopes": ["read", "write"]}
     assert client.get("/open", headers=key("wrong")).status_code == 401
@@ -194,3 +196,4 @@ def test_keyed_routes_document_the_api_key_scheme(client: TestClient) -> None:
     assert schema["components"]["securitySchemes"]["APIKeyHeader"] == {
         "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The caller's API key."}
     assert schema["paths"]["/write"]["post"]["security"] == [{"APIKeyHeader": []}]
+    assert schema["paths"]["/open"]["get"]["security"] == [{"APIKeyHeader": []}, {}]  # the key is optional
