@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from feast.infra.online_stores.cassandra_online_store.cassandra_online_store import CassandraOnlineStoreConfig
 from feast.repo_config import FeastConfigError, RepoConfig, load_repo_config
 
 from contract.paths import FEATURE_REPO_DIR, PROJECT_ROOT
@@ -60,7 +61,7 @@ def test_variant_parses_with_env_example_values(monkeypatch: pytest.MonkeyPatch,
     env = {**env_example(), **USER_SUPPLIED[name]}
     config = load_with(monkeypatch, name, env)
     store = config.online_store
-    if store.type != "cassandra":
+    if not isinstance(store, CassandraOnlineStoreConfig):
         return
     assert store.keyspace == env["CASSANDRA_KEYSPACE"]
     assert store.protocol_version == 4
