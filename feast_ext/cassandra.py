@@ -2,7 +2,7 @@
 
 Feast's CassandraOnlineStore creates its session lazily and without a lock, so `feast serve`'s first
 concurrent pushes each build a Cluster of their own and connect at once. Seen in CI: 16 concurrent first
-pushes against the CQL emulator, 4 answered 500 "Unable to connect to any servers" (OperationTimedOut).
+pushes against the CQL emulator, 5 answered 500 "Unable to connect to any servers" (OperationTimedOut).
 This subclass differs in one place: the session is created under a lock, once.
 """
 
