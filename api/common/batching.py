@@ -4,6 +4,12 @@ Nothing waits for a batch to fill. A batch starts as soon as a slot is free, aft
 event loop so requests that have already arrived join it; while `max_in_flight` batches are running,
 new items queue and go together in the next one. Under load batches grow by themselves; for one
 client every item is its own batch, so its latency is one `process` call.
+
+A batch may also `linger`: start that long after a slot is free, so that one fixed cost per call is
+shared by every item that arrives meanwhile. Work off the answer's path lingers always. Work on it
+lingers with `linger_when_concurrent` only after a batch of several items: its callers, just
+answered, are likely to send again within moments, and the wait lets them share one batch instead of
+splitting into two that alternate. A lone caller's batches hold one item each, so it never waits.
 """
 
 import asyncio
@@ -27,9 +33,13 @@ class _Job(Generic[T, R]):
 class MicroBatcher(Generic[T, R]):
     """One per process and purpose, created in a lifespan (it needs the running loop)."""
 
-    def __init__(self, process: Process[T, R], *, max_batch: int, max_in_flight: int = 2) -> None:
+    def __init__(self, process: Process[T, R], *, max_batch: int, max_in_flight: int = 2,
+                 linger_seconds: float = 0.0, linger_when_concurrent: bool = False) -> None:
         self._process = process
         self.max_batch = max_batch
+        self.linger_seconds = linger_seconds
+        self.linger_when_concurrent = linger_when_concurrent
+        self._last_batch_size = 0
         self._slots = asyncio.Semaphore(max_in_flight)
         self._queue: list[_Job[T, R]] = []
         self._dispatcher: asyncio.Task[None] | None = None
@@ -53,14 +63,20 @@ class MicroBatcher(Generic[T, R]):
         try:
             while self._queue:
                 await self._slots.acquire()
-                await asyncio.sleep(0)  # one loop turn: requests already received join this batch
+                await asyncio.sleep(self._linger())  # at least one loop turn: items already received join
                 batch = self._queue[: self.max_batch]
+                self._last_batch_size = len(batch)
                 del self._queue[: self.max_batch]
                 task = asyncio.create_task(self._run(batch))
                 self._running.add(task)
                 task.add_done_callback(self._running.discard)
         finally:
             self._dispatcher = None
+
+    def _linger(self) -> float:
+        if self.linger_when_concurrent and self._last_batch_size <= 1:
+            return 0.0
+        return self.linger_seconds
 
     async def _run(self, batch: list[_Job[T, R]]) -> None:
         try:

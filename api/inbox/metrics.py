@@ -12,7 +12,8 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 PUSH_SIZE = Histogram(
-    "spamops_inbox_push_size", "Rows per push to the feature server", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+    "spamops_inbox_push_size", "Rows per push to the feature server, by target store (online, offline)",
+    ["target"], buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
 )
 RECOVERED = Counter("spamops_inbox_recovered_total", "Pending pushes completed by the recovery loop")
 RECOVERY_RUNS = Counter("spamops_inbox_recovery_runs_total", "Recovery loop passes, by result", ["result"])

@@ -24,11 +24,16 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     # Attempts per push in the request path before the answer is 202 (the push stays pending).
     push_attempts: int = Field(default=2, ge=1, le=10)
 
-    # Concurrent messages share one store and one features call, and their rows share pushes
-    # (api.common.batching): up to `ingest_batches_in_flight` stores at once, one push at a time.
+    # Concurrent messages share one store call, one features call and one online push (api.common.batching):
+    # up to `ingest_batches_in_flight` such batches at once.
     ingest_batch_max: int = Field(default=64, ge=1, le=500)
     ingest_batches_in_flight: int = Field(default=2, ge=1, le=32)
-    push_batch_max: int = Field(default=256, ge=1, le=1000)
+    # Under concurrency only, a store batch waits this long for the callers just answered (api.common.batching).
+    ingest_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)
+    # Offline writes follow the answer: one at a time, each collecting the rows of `offline_linger_seconds`.
+    # Their rows stay pending until written, so this delays the offline row, never loses it.
+    offline_batch_max: int = Field(default=1000, ge=1, le=5000)
+    offline_linger_seconds: float = Field(default=0.25, ge=0, le=5)
 
     # The recovery loop: pending pushes older than min_age are completed every interval.
     recovery_interval_seconds: float = Field(default=1.0, gt=0)

@@ -22,6 +22,7 @@ from api.inbox.settings import InboxSettings
 from contract.feature_store import ENTITY_KEY, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD, V2_LENGTH
 from contract.routes import BATCH_SUFFIX, TEXT_TO_FEATURES, model_path
 
+PushTarget = Literal["online", "offline", "online_and_offline"]
 # Model v2 serves the token-id features (features2) that smss2_push feeds.
 FEATURES_BATCH_PATH = model_path("v2", TEXT_TO_FEATURES + BATCH_SUFFIX)
 
@@ -110,9 +111,10 @@ class Upstreams:
                                     body={"sms_ids": list(sms_ids)}, headers=self._auth)
         _expect(response, 204, "user-data")
 
-    async def push(self, rows: Sequence[FeatureRow], *, attempts: int | None = None) -> None:
-        """POST /push to `feast serve` (feast 0.67's PushFeaturesRequest), to both stores: when it answers
-        200 the rows are online and durably in the offline source."""
+    async def push(self, rows: Sequence[FeatureRow], *, to: PushTarget = "online_and_offline",
+                   attempts: int | None = None) -> None:
+        """POST /push to `feast serve` (feast 0.67's PushFeaturesRequest): when it answers 200 the rows are
+        in the stores `to` names (in the offline source, durably)."""
         body = {
             "push_source_name": PUSH_SOURCE,
             "df": {
@@ -120,7 +122,7 @@ class Upstreams:
                 TIMESTAMP_FIELD: [row.event_timestamp.isoformat() for row in rows],
                 V2_FIELD: [list(row.features) for row in rows],
             },
-            "to": "online_and_offline",
+            "to": to,
         }
         response = await self._send("POST", f"{self.settings.feature_server_url}/push", body=body, attempts=attempts)
         _expect(response, 200, "the feature server")

@@ -55,6 +55,7 @@ def test_inbox_metrics_report_pushes_and_batches(platform: Platform) -> None:
     text = httpx.get(platform.url("inbox") + "/metrics").text
     assert 'spamops_inbox_messages_total{outcome="pushed"}' in text
     assert "spamops_inbox_batch_size_count" in text
+    assert all(f'spamops_inbox_push_size_count{{target="{target}"}}' in text for target in ("online", "offline"))
     assert Path(platform.run_dir / "inbox.log").exists()
 
 
@@ -76,5 +77,5 @@ def test_realtime_benchmark_sees_every_message_online(platform: Platform) -> Non
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout.splitlines()[0])
-    assert summary["never_online"] == 0 and sum(summary["statuses"].values()) == 40
+    assert summary["never_online"] == 0 and summary["late_201"] == 0 and sum(summary["statuses"].values()) == 40
     assert set(summary["statuses"]) <= {"201", "202"}  # 202: stored, push completed by recovery

@@ -33,6 +33,7 @@ class FakeUpstreams:
     user_data_status: int = 200
     features_status: int = 200
     push_status: int = 200
+    offline_push_status: int = 200  # pushes that write the offline store
     messages: dict[str, dict] = field(default_factory=dict)
     pending: dict[str, dict] = field(default_factory=dict)
     keys: dict[str, tuple[str, tuple]] = field(default_factory=dict)
@@ -96,13 +97,21 @@ class FakeUpstreams:
         body = await request.json()
         with self.lock:
             self.push_attempts += 1
-            if self.push_status == 200:
+            statuses = ([] if body["to"] == "offline" else [self.push_status]) + (
+                [self.offline_push_status] if "offline" in body["to"] else [])
+            status = next((s for s in statuses if s != 200), 200)
+            if status == 200:
                 self.pushes.append(body)
-        return web.json_response(None, status=self.push_status)
+        return web.json_response(None, status=status)
 
-    def pushed_ids(self) -> list[str]:
+    def pushed_ids(self, *targets: str) -> list[str]:
+        """The ids of every successful push, or of those to the `targets` given (e.g. "offline")."""
         with self.lock:
-            return [sms_id for push in self.pushes for sms_id in push["df"]["sms_id"]]
+            return [sms_id for push in self.pushes if not targets or push["to"] in targets
+                    for sms_id in push["df"]["sms_id"]]
+
+    def offline_ids(self) -> list[str]:
+        return self.pushed_ids("offline", "online_and_offline")
 
 
 @pytest.fixture
@@ -126,6 +135,7 @@ def inbox_settings(upstreams: FakeUpstreams) -> InboxSettings:
         recovery_interval_seconds=0.05,
         recovery_min_age_seconds=0.2,
         recovery_max_backoff_seconds=0.1,
+        offline_linger_seconds=0.02,
         logs_fraction=0.0,
     )
 

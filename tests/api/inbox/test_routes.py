@@ -1,6 +1,7 @@
 """POST /sms against faked upstreams on a real loopback server: statuses, the calls made, pending
 pushes and their recovery, Idempotency-Key replays."""
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -24,7 +25,7 @@ def _send(client: TestClient, key: str | None = None, **overrides: object) -> tu
     return response.status_code, response.json()
 
 
-def test_201_stores_with_pending_then_pushes_both_stores_and_clears(
+def test_201_stores_with_pending_pushes_online_then_writes_offline_and_clears(
     client: TestClient, upstreams: FakeUpstreams
 ) -> None:
     status, body = _send(client)
@@ -36,12 +37,26 @@ def test_201_stores_with_pending_then_pushes_both_stores_and_clears(
     assert call["body"]["items"] == [{"user_id": "fiona", "sms_id": sms_id, "sender_id": MESSAGE["sender_id"],
                                       "sms_text": MESSAGE["sms_text"], "idempotency_key": None,
                                       "features": None}]  # computed meanwhile, by model serving
-    push = upstreams.pushes[0]
-    assert push["push_source_name"] == "smss2_push" and push["to"] == "online_and_offline"
+    push = upstreams.pushes[0]  # online, before the answer
+    assert push["push_source_name"] == "smss2_push" and push["to"] == "online"
     assert push["df"]["sms_id"] == [sms_id] and push["df"]["features"] == [FEATURES]
     pushed_at = datetime.fromisoformat(push["df"]["event_timestamp"][0])
     assert pushed_at.utcoffset().total_seconds() == 0
-    wait_for(lambda: sms_id not in upstreams.pending)
+    wait_for(lambda: sms_id not in upstreams.pending)  # cleared only after the offline write
+    [offline] = [p for p in upstreams.pushes if p["to"] == "offline"]
+    assert offline["df"] == push["df"]
+
+
+def test_failed_offline_write_stays_pending_until_recovery_writes_it(
+    client: TestClient, upstreams: FakeUpstreams
+) -> None:
+    upstreams.offline_push_status = 503
+    status, body = _send(client)
+    assert status == 201 and body["sms_id"] in upstreams.pushed_ids("online")
+    time.sleep(0.5)  # offline writes and recovery passes have run, and failed
+    assert body["sms_id"] in upstreams.pending and body["sms_id"] not in upstreams.offline_ids()
+    upstreams.offline_push_status = 200
+    wait_for(lambda: body["sms_id"] in upstreams.offline_ids() and body["sms_id"] not in upstreams.pending)
 
 
 def test_concurrent_messages_share_calls(client: TestClient, upstreams: FakeUpstreams) -> None:
@@ -51,7 +66,9 @@ def test_concurrent_messages_share_calls(client: TestClient, upstreams: FakeUpst
     assert len({body["sms_id"] for _, body in results}) == 64
     assert set(upstreams.pushed_ids()) >= {body["sms_id"] for _, body in results}
     # 64 messages from 16 threads in fewer store calls and pushes than messages: they were batched.
-    assert len(upstreams.store_calls) < 64 and len(upstreams.pushes) < 64
+    online_pushes = [push for push in upstreams.pushes if push["to"] == "online"]
+    assert len(upstreams.store_calls) < 64 and len(online_pushes) < 64
+    wait_for(lambda: set(upstreams.offline_ids()) >= {body["sms_id"] for _, body in results})
 
 
 @pytest.mark.parametrize("failing", ["push_status", "features_status"])

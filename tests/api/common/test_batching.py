@@ -1,0 +1,76 @@
+"""MicroBatcher: concurrent items share a call, and lingering collects items that arrive meanwhile."""
+
+import asyncio
+import time
+
+from api.common.batching import MicroBatcher
+
+LINGER = 0.2
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.started: list[float] = []
+
+    async def process(self, items: list[int]) -> list[int]:
+        self.batches.append(items)
+        self.started.append(time.monotonic())
+        await asyncio.sleep(0.01)
+        return [item * 10 for item in items]
+
+
+def test_concurrent_items_share_one_call_and_get_their_own_results() -> None:
+    async def scenario() -> tuple[list[int], Recorder]:
+        recorder = Recorder()
+        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1)
+        results = await asyncio.gather(*(batcher.submit(i) for i in range(5)))
+        await batcher.close()
+        return list(results), recorder
+
+    results, recorder = asyncio.run(scenario())
+    assert results == [0, 10, 20, 30, 40] and recorder.batches == [[0, 1, 2, 3, 4]]
+
+
+def test_linger_collects_items_that_arrive_later() -> None:
+    async def scenario() -> Recorder:
+        recorder = Recorder()
+        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER)
+        first = asyncio.ensure_future(batcher.submit(1))
+        await asyncio.sleep(LINGER / 4)
+        await asyncio.gather(first, batcher.submit(2))
+        await batcher.close()
+        return recorder
+
+    assert asyncio.run(scenario()).batches == [[1, 2]]
+
+
+def test_linger_when_concurrent_never_delays_a_lone_caller() -> None:
+    async def scenario() -> list[float]:
+        recorder = Recorder()
+        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
+                               linger_when_concurrent=True)
+        waits = []
+        for i in range(3):
+            sent = time.monotonic()
+            await batcher.submit(i)
+            waits.append(recorder.started[-1] - sent)
+        await batcher.close()
+        return waits
+
+    assert max(asyncio.run(scenario())) < LINGER / 2
+
+
+def test_linger_when_concurrent_waits_after_a_batch_of_several() -> None:
+    async def scenario() -> Recorder:
+        recorder = Recorder()
+        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
+                               linger_when_concurrent=True)
+        await asyncio.gather(batcher.submit(1), batcher.submit(2))  # concurrent callers
+        late = asyncio.ensure_future(batcher.submit(3))
+        await asyncio.sleep(LINGER / 4)
+        await asyncio.gather(late, batcher.submit(4))  # within the linger: one batch
+        await batcher.close()
+        return recorder
+
+    assert asyncio.run(scenario()).batches == [[1, 2], [3, 4]]
