@@ -1,21 +1,17 @@
 """What every spamops FastAPI app shares: settings on `app.state`, request ids, metrics and sampled logs,
-the error shape, CORS from settings, `/metrics`, `/health`, (given a check) `/ready`, and `/docs`.
-
-`/docs` is Swagger UI served from the pinned `swagger-ui-bundle-v2` package (its version is Swagger UI's),
-never from a CDN, so the API docs work on an air-gapped machine. ReDoc is off: no package ships it pinned.
+the error shape, CORS from settings, `/metrics`, `/health`, (given a check) `/ready`, and `/docs`
+(api/common/docs.py: offline Swagger UI).
 """
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.common.cors import add_cors
+from api.common.docs import add_docs
 from api.common.errors import register_error_handlers
 from api.common.logging import configure_logging
 from api.common.metrics import make_metrics_router
@@ -27,9 +23,6 @@ from api.common.unicode import UnicodeGuardMiddleware
 # Returns None while the lifespan has not finished, else named checks; a check passes when it starts with "ok".
 ReadinessCheck = Callable[[FastAPI], Awaitable[dict[str, str] | None]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-DOCS_ASSETS_PATH = "/docs-assets"
-# No validator badge: Swagger UI would send the spec to validator.swagger.io.
-SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
 
 
 class Health(BaseModel):
@@ -64,27 +57,8 @@ def create_service_app(
     if readiness is not None:
         app.add_api_route("/ready", _ready_route(readiness), methods=["GET"], tags=["ops"],
                           responses={503: {"description": "starting up, or a dependency is not ready"}})
-    _add_docs(app)
+    add_docs(app)
     return app
-
-
-def _add_docs(app: FastAPI) -> None:
-    app.mount(DOCS_ASSETS_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
-
-    async def docs(request: Request) -> HTMLResponse:
-        # Under root_path, so the page also works behind a proxy that mounts the service under a prefix.
-        root = request.scope.get("root_path", "")
-        assets = root + DOCS_ASSETS_PATH
-        return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} - API docs",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon-32x32.png",
-            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
-        )
-
-    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
 
 
 async def _health() -> Health:
