@@ -13,7 +13,7 @@ time from sending the POST until the message is known to be online:
   (`late_201`, exit status 1), and its sample is the time of the read that finds it.
 - A 202 (push pending) is polled until found; its sample is the time of the read that finds it.
 So the sample never depends on how often the watcher reads, and the watcher can read every
-`--poll-interval` (20 ms) instead of continuously: continuous reads took about half of feast serve's
+`--poll-interval` (50 ms) instead of continuously: continuous reads took about half of feast serve's
 CPU, which the write path under test needs. One watcher reads every message waiting in one request
 per poll; how long after its answer a 201 was confirmed is reported too.
 The load generator uses aiohttp: httpx's client costs about ten times more CPU per request
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured messages first")
     parser.add_argument("--concurrency", type=int, default=1, help="concurrent clients")
     parser.add_argument("--recipient", default="bench", help="user id the messages are sent to")
-    parser.add_argument("--poll-interval", type=float, default=0.02, help="seconds between online reads")
+    parser.add_argument("--poll-interval", type=float, default=0.05, help="seconds between online reads")
     parser.add_argument("--deadline", type=float, default=30.0, help="give up on a message after this many seconds")
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="the platform's run directory (.run, or scripts/bench_platform.py's): also report each "
