@@ -119,7 +119,9 @@ class Upstreams:
             "push_source_name": PUSH_SOURCE,
             "df": {
                 ENTITY_KEY: [row.sms_id for row in rows],
-                TIMESTAMP_FIELD: [row.event_timestamp.isoformat() for row in rows],
+                # One shape for every row: Feast parses the column with pandas, which takes the format from the
+                # first string, so a first row on a whole second (no fraction) would fail the others.
+                TIMESTAMP_FIELD: [row.event_timestamp.isoformat(timespec="microseconds") for row in rows],
                 V2_FIELD: [list(row.features) for row in rows],
             },
             "to": to,

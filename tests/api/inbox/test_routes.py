@@ -1,17 +1,22 @@
 """POST /sms against faked upstreams on a real loopback server: statuses, the calls made, pending
 pushes and their recovery, Idempotency-Key replays."""
 
+import asyncio
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 
+import aiohttp
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
+from api.inbox.upstreams import FeatureRow, Upstreams
 from tests.api.errors import invalid
 from tests.api.inbox.conftest import AUTH, FEATURES, INBOX_KEY, FakeUpstreams, wait_for
 from tests.fixtures.fake_upstream import refusing_url
@@ -45,6 +50,23 @@ def test_201_stores_with_pending_pushes_online_then_writes_offline_and_clears(
     wait_for(lambda: sms_id not in upstreams.pending)  # cleared only after the offline write
     [offline] = [p for p in upstreams.pushes if p["to"] == "offline"]
     assert offline["df"] == push["df"]
+
+
+def test_pushed_timestamps_share_one_shape_that_feast_parses(upstreams: FakeUpstreams,
+                                                              inbox_settings: InboxSettings) -> None:
+    # A time UUID lands on a whole second one time in a million; pandas (Feast's parse) then took the first
+    # row's format and failed the rest of the push, and recovery would have retried that batch for ever.
+    whole, fraction = datetime(2026, 12, 1, 17, tzinfo=UTC), datetime(2026, 12, 1, 17, 0, 0, 123456, tzinfo=UTC)
+    rows = [FeatureRow(str(uuid.uuid1()), stamp, FEATURES) for stamp in (whole, fraction)]
+
+    async def push() -> None:
+        async with aiohttp.ClientSession() as http:
+            await Upstreams(http, inbox_settings).push(rows, to="online")
+
+    asyncio.run(push())
+    stamps = upstreams.pushes[0]["df"]["event_timestamp"]
+    parsed = pd.to_datetime(np.array(stamps, dtype=object))  # as Feast 0.67's push parses the column
+    assert list(parsed) == [whole, fraction]
 
 
 def test_failed_offline_write_stays_pending_until_recovery_writes_it(
