@@ -15,7 +15,9 @@ time from sending the POST until the message is known to be online:
 So the sample never depends on how often the watcher reads, and the watcher can read every
 `--poll-interval` (50 ms) instead of continuously: continuous reads took about half of feast serve's
 CPU, which the write path under test needs. One watcher reads every message waiting in one request
-per poll; how long after its answer a 201 was confirmed is reported too.
+per poll; how long after its answer a 201 was confirmed is reported too. A client sends its next
+message as soon as its answer arrives (as a telco's webhook would), while the read that confirms the
+last one runs beside it; the run, and the throughput's clock, end when every message is confirmed.
 The load generator uses aiohttp: httpx's client costs about ten times more CPU per request
 (`scripts/bench_http_clients.py`), which on 2 cores would be taken from the servers under test.
 Throughput: messages per second over the whole run. Requests are bounded (--requests <= 20000)
@@ -139,9 +141,9 @@ class OnlineWatcher:
         return [sms_id for sms_id, status in zip(sms_ids, statuses, strict=True) if status == "PRESENT"]
 
 
-async def one_message(
-    client: aiohttp.ClientSession, watcher: OnlineWatcher, args: argparse.Namespace, i: int, results: Results | None
-) -> None:
+async def one_message(client: aiohttp.ClientSession, args: argparse.Namespace, i: int,
+                      results: Results | None) -> tuple[int, str, float, float] | None:
+    """POST one message: (status, sms_id, sent, answered) for a 201 or 202, else None."""
     body = {"recipient_id": args.recipient, "sender_id": f"bench-{i}", "sms_text": f"{TEXTS[i % len(TEXTS)]} #{i}"}
     started = time.perf_counter()
     async with client.post(args.inbox_url + "/sms", json=body, headers={"X-API-Key": args.api_key}) as response:
@@ -150,9 +152,14 @@ async def one_message(
     if results is not None:
         results.statuses[status] += 1
         results.post_ms.append((posted - started) * 1000)
-    if status not in (201, 202):
-        return
-    seen = await watcher.seen(answer["sms_id"], args.deadline - (posted - started))
+    return (status, answer["sms_id"], started, posted) if status in (201, 202) else None
+
+
+async def confirm(watcher: OnlineWatcher, args: argparse.Namespace, answered: tuple[int, str, float, float],
+                  results: Results | None) -> None:
+    """Wait until the message is read online, and record its sample (module docstring)."""
+    status, sms_id, started, posted = answered
+    seen = await watcher.seen(sms_id, args.deadline - (posted - started))
     if results is None:
         return
     if seen is None:
@@ -175,7 +182,9 @@ async def run(args: argparse.Namespace) -> tuple[Results, float]:
         results = Results()
         watcher = OnlineWatcher(client, args.feature_server_url, args.poll_interval, results)
         for i in range(args.warmup):
-            await one_message(client, watcher, args, -1 - i, None)
+            if (answered := await one_message(client, args, -1 - i, None)) is not None:
+                await confirm(watcher, args, answered, None)
+        confirmations: set[asyncio.Task[None]] = set()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(args.requests):
             queue.put_nowait(i)
@@ -183,13 +192,19 @@ async def run(args: argparse.Namespace) -> tuple[Results, float]:
         async def worker() -> None:
             while not queue.empty():
                 try:
-                    await one_message(client, watcher, args, queue.get_nowait(), results)
+                    answered = await one_message(client, args, queue.get_nowait(), results)
                 except (aiohttp.ClientError, TimeoutError) as exc:  # counted and reported, not fatal
                     results.transport_errors += 1
                     print(f"transport error: {exc!r}", file=sys.stderr)
+                    continue
+                if answered is not None:  # confirmed beside the next message, which goes out now
+                    task = asyncio.create_task(confirm(watcher, args, answered, results))
+                    confirmations.add(task)
+                    task.add_done_callback(confirmations.discard)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        await asyncio.gather(*confirmations)  # the run ends when every message is known to be online
         return results, time.perf_counter() - started
 
 
