@@ -70,6 +70,7 @@ DEFAULT_TRUNCATION = "pre"
 # a known domain ending; the others need a digit), so a pattern runs only where it may apply.
 _DIGIT = re.compile(r"\d")
 _LINK_HINT = re.compile(r"http|www\.|\.(?:com|net|org|info|biz|co\.uk|ly|be|tv)")
+_LINK_HINT_ANY_CASE = re.compile(_LINK_HINT.pattern, re.IGNORECASE)
 
 
 def _has_digit(text: str) -> bool:
@@ -78,8 +79,11 @@ def _has_digit(text: str) -> bool:
 
 def _may_hold_link(text: str) -> bool:
     # In lowercased ASCII a case-sensitive search finds what the IGNORECASE pattern needs, at a third
-    # of the cost. Other scripts are always tried: they hold case folds of their own (KELVIN SIGN is a k).
-    return not text.isascii() or _LINK_HINT.search(text.lower()) is not None
+    # of the cost. Other scripts hold case folds of their own (KELVIN SIGN is a k): there the hint
+    # ignores case as the pattern does.
+    if text.isascii():
+        return _LINK_HINT.search(text.lower()) is not None
+    return _LINK_HINT_ANY_CASE.search(text) is not None
 
 
 # Patterns that must see a character before their match (a lookbehind) consume its first character and
@@ -118,17 +122,17 @@ def normalize_spans(text: str) -> str:
 def _normalize_cleaned(texts: list[str]) -> list[str]:
     """`normalize_spans` of each cleaned text, each pattern run once over the texts its hint finds.
 
-    A replacement brings no digit, so the texts with a digit before the first pattern are a superset
-    of those each later pattern can match.
+    Patterns with the same hint run one after the other over the same joined texts.
     """
     texts = list(texts)
-    with_digit = [i for i, text in enumerate(texts) if _has_digit(text)]
-    for pattern, token, hint in _SPANS:
-        chosen = with_digit if hint is _has_digit else [i for i, text in enumerate(texts) if hint(text)]
+    for hint, spans in itertools.groupby(_SPANS, key=lambda span: span[2]):
+        chosen = [i for i, text in enumerate(texts) if hint(text)]
         if not chosen:
             continue
-        replaced = pattern.sub(f" {token} ", _SEPARATOR.join([texts[i] for i in chosen]))
-        for i, text in zip(chosen, replaced.split(_SEPARATOR), strict=True):
+        joined = _SEPARATOR.join([texts[i] for i in chosen])
+        for pattern, token, _ in spans:
+            joined = pattern.sub(f" {token} ", joined)
+        for i, text in zip(chosen, joined.split(_SEPARATOR), strict=True):
             texts[i] = text
     return texts
 
