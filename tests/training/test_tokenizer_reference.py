@@ -34,6 +34,7 @@ EDGE_CASES = [
     "£5 £ 5 $10 $10.99 €1,000 €1.000,50 5£ 10$", "?1,000 a?1,000 ??1 ?1.5 (?12)",
     "150p 50P 10 pounds 1 pound 3gbp 2usd",
     "10 dollars 5 pence 2ppm 1.50p 10pence", "call 07123 456 789 or +44 7700-900-123 or 0800-123-4567",
+    "+123456 +1234567 ++1234567 + 1234567 1 2 3 4 5 6 7 12-34-56-7 123--4567",
     "http://x.co/abc https://EXAMPLE.com/a?b=1 www.test.org WWW.Shop.Co.UK/deal foo.biz bar.tv baz.ly/x",
     "maybe.be there.tv2 e-mail.info.net. sub-domain.example.com/path/to?q=1.",
     "don't won't rock'n'roll 'quoted' it''s o'", "under_score __x__ a_b", "12:30 1/2 3.14.15 1,000,000 07.30am",
