@@ -150,6 +150,24 @@ def assert_same_output(output: Path, reference: Path) -> None:
     assert not parts_dir(output).exists()
 
 
+def assert_resume_finishes_as_one_run(
+    source: Path, output: Path, reference: Path, models_dir: Path, n_chunks: int, *, workers: int
+) -> None:
+    """After a killed run: no output yet and some parts kept; `--resume` with `workers` keeps them and finishes
+    with the output of an uninterrupted in-process run."""
+    assert not output.exists()  # no half-written output
+    kept = len(list(parts_dir(output).glob("part-*.parquet")))
+    assert KILL_AFTER_PARTS <= kept < n_chunks
+
+    resumed = subprocess.run(command(source, output, models_dir, "--resume", "--workers", str(workers)),
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{n_chunks} chunks, {kept} resumed" in resumed.stderr
+    subprocess.run(command(source, reference, models_dir, "--workers", "1"), cwd=PROJECT_ROOT, check=True,
+                   timeout=300, capture_output=True)
+    assert_same_output(output, reference)
+
+
 @pytest.mark.parametrize("output_name", ["scores.csv", "scores.parquet"])
 def test_resume_after_sigkill_equals_an_uninterrupted_run(
     raw_dev: pd.DataFrame, models_dir: Path, tmp_path: Path, output_name: str
@@ -159,17 +177,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(
     output, reference = tmp_path / output_name, tmp_path / f"reference-{output_name}"
 
     kill_after_parts(command(source, output, models_dir, "--workers", "1"), parts_dir(output))
-    assert not output.exists()  # no half-written output
-    kept = len(list(parts_dir(output).glob("part-*.parquet")))
-    assert KILL_AFTER_PARTS <= kept < n_chunks
-
-    resumed = subprocess.run(command(source, output, models_dir, "--resume", "--workers", "1"), cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=300, check=False)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{n_chunks} chunks, {kept} resumed" in resumed.stderr
-    subprocess.run(command(source, reference, models_dir, "--workers", "1"), cwd=PROJECT_ROOT, check=True,
-                   timeout=300, capture_output=True)
-    assert_same_output(output, reference)
+    assert_resume_finishes_as_one_run(source, output, reference, models_dir, n_chunks, workers=1)
 
 
 def test_sigkilled_worker_fails_the_run_and_resume_continues(
@@ -191,14 +199,5 @@ def test_sigkilled_worker_fails_the_run_and_resume_continues(
         process.wait(timeout=10)
     assert process.returncode == 3, err
     assert err.decode().startswith("error: a scoring worker process died") and err.count(b"\n") == 1, err
-    assert not output.exists()
-    kept = len(list(parts_dir(output).glob("part-*.parquet")))
-    assert KILL_AFTER_PARTS <= kept < n_chunks
-
-    resumed = subprocess.run(command(source, output, models_dir, "--resume", "--workers", "2"), cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=300, check=False)
-    assert resumed.returncode == 0, resumed.stderr
-    assert f"{n_chunks} chunks, {kept} resumed" in resumed.stderr
-    subprocess.run(command(source, reference, models_dir, "--workers", "1"), cwd=PROJECT_ROOT, check=True,
-                   timeout=300, capture_output=True)
-    assert_same_output(output, reference)  # in-process and two workers, resumed or not: the same bytes' values
+    # In-process and two workers, resumed or not: the same values.
+    assert_resume_finishes_as_one_run(source, output, reference, models_dir, n_chunks, workers=2)

@@ -3,6 +3,7 @@
 import json
 import math
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -71,6 +72,15 @@ def test_v1_features_link_inside_anchor_tag_is_counted() -> None:
 
 def test_clean_text_collapses_whitespace_and_strips_markup() -> None:
     assert clean_text("  a&nbsp;b <br/>c\n\td\ufeff ") == "a b c d"
+
+
+def test_clean_text_leaves_printable_single_spaced_texts_as_they_are() -> None:
+    # clean_text skips the split and join for printable texts: that needs " " to be the only printable
+    # whitespace character.
+    printable_whitespace = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c.isprintable()]
+    assert printable_whitespace == [" "]
+    for text in ["a b", "a  b", " a", "a ", "a\u00a0b", "a\u3000b", "a\u2028b", "a\x85b", "é ü"]:
+        assert clean_text(text) == " ".join(text.split())
 
 
 def test_feature_matrix_returns_float_matrix() -> None:
