@@ -1,17 +1,16 @@
-"""What `POST /sms` does, in three stages, each shared by the concurrent messages of one worker.
+"""What `POST /sms` does, in two stages, each shared by the concurrent messages of one worker.
 
-1. Store (`_ingest`): one call to user-data stores the batch, each message together with its pending
-   push and its idempotency key, atomically, so from here on the push is owed durably; the v2 features for
-   every text come from model serving in one call made at the same time. The store must succeed or every
-   request of the batch fails (502/503) and nothing was stored: the caller may retry.
-2. Online push (`_online`): the rows owed go to `feast serve` (`to: online`) in as few pushes as possible:
-   one push in flight per worker, carrying every row that became ready meanwhile (a push's fixed cost in
-   Feast is ~6 ms of CPU, each extra row ~0.1 ms). When it answers 200 the features are online and the
-   pending record in user-data is the offline row's durable record: 201. Otherwise 202: `PendingRecovery`
-   (every worker runs one) completes the push later.
-3. Offline write (`_offline`), off the answer's path: the rows pushed online go to `feast serve`
-   (`to: offline`) in pushes that linger to collect many rows (an offline push costs ~8 ms of CPU and an
-   fsync whatever its size), then their pending records are cleared. If this fails or the worker dies
+1. Store and push online (`_ingest`): one call to user-data stores the batch, each message together with
+   its pending push and its idempotency key, atomically, so from here on the push is owed durably; the v2
+   features for every text come from model serving in one call made at the same time. The store must
+   succeed or every request of the batch fails (502/503) and nothing was stored: the caller may retry.
+   Then one push takes the batch's rows to `feast serve` (`to: online`; a push's fixed cost in Feast is
+   ~6 ms of CPU, each extra row ~0.1 ms). When it answers 200 the features are online and the pending
+   record in user-data is the offline row's durable record: 201. Otherwise 202: `PendingRecovery` (every
+   worker runs one) completes the push later. Up to `ingest_batches_in_flight` batches run at once.
+2. Offline write (`_offline`), off the answer's path: the rows pushed online go to `feast serve`
+   (`to: offline`) in pushes that linger to collect many rows (an offline push costs ~8 ms of CPU and two
+   fsyncs whatever its size), then their pending records are cleared. If this fails or the worker dies
    first, the records stay pending and any worker's recovery pushes them to both stores within seconds;
    a row pushed twice is stored once in each (upstreams.py).
 """
