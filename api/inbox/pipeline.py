@@ -81,7 +81,9 @@ class InboxPipeline:
                       item.idempotency_key, None) for item in batch]
         features, stored = await asyncio.gather(self._features([n.sms_text for n in new]), self._store(new))
         pairs = list(zip(stored, features, strict=True))
-        rows = [FeatureRow(str(s.sms_id), uuid_datetime(s.sms_id), f) for s, f in pairs if s.pending and f is not None]
+        # A key conflict names the key's first message, with another text: its push is that message's own.
+        rows = [FeatureRow(str(s.sms_id), uuid_datetime(s.sms_id), f) for s, f in pairs
+                if s.pending and f is not None and s.status != "key_conflict"]
         pushed = await self._push_online(rows) if rows else True
         if pushed:
             for row in rows:

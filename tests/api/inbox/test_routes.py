@@ -158,6 +158,21 @@ def test_idempotency_key_reused_for_another_message_is_422(client: TestClient, u
     assert len(upstreams.messages) == 1
 
 
+def test_reused_key_never_pushes_the_other_messages_features(
+    upstreams: FakeUpstreams, inbox_settings: InboxSettings
+) -> None:
+    # The key's first message is still pending; the conflicting text's features must not go out under its id.
+    no_recovery = inbox_settings.model_copy(update={"recovery_min_age_seconds": 60.0})
+    with TestClient(create_app(no_recovery)) as client:
+        upstreams.push_status = 503
+        status, first = _send(client, key="key-4")
+        assert status == 202
+        upstreams.push_status = 200
+        attempts = upstreams.push_attempts
+        assert _send(client, key="key-4", sms_text="something else")[0] == 422
+        assert upstreams.push_attempts == attempts and first["sms_id"] not in upstreams.pushed_ids()
+
+
 @pytest.mark.parametrize("key", ["", "x" * 256, "has space", "é"])
 def test_malformed_idempotency_key_is_422(client: TestClient, upstreams: FakeUpstreams, key: str) -> None:
     response = client.post("/sms", json=MESSAGE, headers={**AUTH, "Idempotency-Key": key.encode()})
