@@ -34,9 +34,10 @@ CLIENTS = 4
 BASELINE_SECONDS = 4.0
 AFTER_READY_SECONDS = 4.0
 ALLOWED_EXTRA_MS = 100.0  # issue 12's bound, from the moment the replacement listens
-# While the replacement starts (niced, 8-16 s here) one request in roughly every 8 runs still took 187-213 ms,
-# against 41-106 ms in the other runs and up to 514 ms before replacements were niced; cause not found.
-STARTING_EXTRA_MS = 400.0
+# While the replacement starts, 2 of 5 runs on a quiet machine still had one to three requests together
+# 100-122 ms over the usual p99, all within 1.6 s or at ~8 s after the kill, with the surviving worker idle
+# in its event loop meanwhile (stack samples every ms): the wait is outside it. Cause not found.
+STARTING_EXTRA_MS = 300.0
 BODY = json.dumps({"text": "WINNER!! Claim your free prize now", "skip_cache": True})
 TCP_LISTEN = "0A"
 ROUTE = "/model/v3/text_to_prediction"
