@@ -3,9 +3,9 @@
 Model serving runs as `make up` runs it (ops.topology: api.common.serve, 2 workers). A load generator
 in its own process sends text_to_prediction on fresh connections while this test scrapes /metrics; one
 worker is SIGKILLed; the test waits until the replacement listens (two listening sockets on the port
-again) and lets the load run on. Issue 12's bound: once the replacement listens, no request takes more
-than ALLOWED_EXTRA_MS over the usual p99 (measured in the same run, before the kill); while it starts,
-STARTING_EXTRA_MS; and the only failures allowed are requests the dead worker held (sent by then).
+again) and lets the load run on. Issue 12's bound: from the kill on, no request takes more than
+ALLOWED_EXTRA_MS over the usual p99 (measured in the same run, before the kill), and the only failures
+allowed are requests the dead worker held (sent by then).
 The replacement starts niced (api.common.serve) and is back at the supervisor's priority, every thread
 of it, once it listens: started at the usual priority, its imports and loading took the surviving
 worker's CPU and requests waited up to 0.5 s. A replacement that listened before its lifespan finished
@@ -33,12 +33,11 @@ from tests.fixtures.processes import free_port
 CLIENTS = 4
 BASELINE_SECONDS = 4.0
 AFTER_READY_SECONDS = 4.0
-ALLOWED_EXTRA_MS = 100.0  # issue 12's bound, from the moment the replacement listens
-# While the replacement starts, 2 of 5 runs on a quiet machine (one with this poll of /proc/net/tcp, four
-# counting listeners with `ss`) still had one to three requests together 100-122 ms over the usual p99, at
-# ~1.6 s or ~8 s after the kill. In loaded runs sampled every ms, the surviving worker sat idle in its event
-# loop during such waits: they happen outside it. Cause not found.
-STARTING_EXTRA_MS = 300.0
+# Issue 12's bound, while the replacement starts and after. While one worker served alone, requests used
+# to wait 50-120 ms over the usual p99, all in flight together: full collections in the survivor, which
+# walked ~3,000 reset connections that uvicorn kept alive (api.common.http_protocol), and this test's own
+# scrapes, which built an httpx client each time. Without both, the worst was 23-27 ms over, in 4 runs.
+ALLOWED_EXTRA_MS = 100.0
 BODY = json.dumps({"text": "WINNER!! Claim your free prize now", "skip_cache": True})
 TCP_LISTEN = "0A"
 ROUTE = "/model/v3/text_to_prediction"
@@ -54,7 +53,14 @@ def listeners(port: int) -> int:
 def workers(pid: int) -> list[int]:
     """The supervisor's worker processes (multiprocessing's spawn children; not its resource tracker)."""
     found = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return [child for child in found if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+    return [child for child in found if b"spawn_main" in _cmdline(child)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):  # it ended since the supervisor's children were listed
+        return b""
 
 
 def niceness(pid: int) -> set[int]:
@@ -76,10 +82,10 @@ def wait_for(condition: object, timeout: float, what: str) -> float:
     return time.monotonic()
 
 
-def served(base_url: str) -> float | None:
+def served(scraper: httpx.Client) -> float | None:
     """ROUTE's 200s in /metrics, summed over the workers; None if the scrape failed (it may hit the dead one)."""
     try:
-        text = httpx.get(f"{base_url}/metrics", timeout=5).text
+        text = scraper.get("/metrics").text
     except httpx.TransportError:
         return None
     return sum(float(line.split()[-1]) for line in text.splitlines()
@@ -87,9 +93,9 @@ def served(base_url: str) -> float | None:
                and 'status="200"' in line)
 
 
-def scrape_until(base_url: str, stop: threading.Event, counts: list[float]) -> None:
+def scrape_until(scraper: httpx.Client, stop: threading.Event, counts: list[float]) -> None:
     while not stop.wait(SCRAPE_SECONDS):
-        if (count := served(base_url)) is not None:
+        if (count := served(scraper)) is not None:
             counts.append(count)
 
 
@@ -109,12 +115,15 @@ def test_a_killed_workers_replacement_accepts_warm_and_metrics_never_go_backward
     server = processes.start(service, tmp_path, env)
     out = tmp_path / "load.json"
     stop_scraping, counts = threading.Event(), list[float]()
+    # One client for every scrape: httpx.get builds a client, and its TLS context, each time (~40 ms of
+    # this process's CPU on a quiet machine), which every 0.2 s took CPU from the load it measures.
+    scraper_client = httpx.Client(base_url=service.url, timeout=5)
     try:
         processes.wait_healthy(service, timeout=120, process=server)
         wait_for(lambda: listeners(service.port) == 2, 60, "both workers to listen")
         argv = [sys.executable, "-m", "tests.api.common.load_client", service.url, ROUTE, str(CLIENTS), str(out), BODY]
         load = subprocess.Popen(argv, stdin=subprocess.PIPE)
-        scraper = threading.Thread(target=scrape_until, args=(service.url, stop_scraping, counts))
+        scraper = threading.Thread(target=scrape_until, args=(scraper_client, stop_scraping, counts))
         scraper.start()
         time.sleep(BASELINE_SECONDS)
         first = workers(server.pid)
@@ -132,11 +141,12 @@ def test_a_killed_workers_replacement_accepts_warm_and_metrics_never_go_backward
         assert load.wait(timeout=30) == 0
         stop_scraping.set()
         scraper.join()
-        final = served(service.url)  # after the load, so it counts every request
+        final = served(scraper_client)  # after the load, so it counts every request
         assert final is not None, "the last /metrics scrape failed"
         counts.append(final)
     finally:
         stop_scraping.set()
+        scraper_client.close()
         processes.stop_group(server.pid)
         server.wait(timeout=10)
     usual = niceness(os.getpid()).pop()
@@ -157,7 +167,7 @@ def _check_latency(results: list[list[float]], killed_at: float, closed_at: floa
     before = [latency for started, latency, ok in results if started + latency < killed_at and ok]
     after = [(started, latency, ok) for started, latency, ok in results if started + latency >= killed_at]
     slow = [(round(started - killed_at, 2), round(latency * 1000)) for started, latency, _ in after
-            if latency > p99(before) + (ALLOWED_EXTRA_MS if started > ready_at else STARTING_EXTRA_MS) / 1000]
+            if latency > p99(before) + ALLOWED_EXTRA_MS / 1000]
     errors = [round(started - killed_at, 2) for started, _, ok in after if not ok]
     served_after_ready = sum(1 for started, _, ok in after if ok and started > ready_at)
     worst_after = max(latency for _, latency, _ in after)
