@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=3000, help="measured requests (per version: --inference)")
     parser.add_argument("--warmup", type=int, default=300, help="unmeasured requests first")
     parser.add_argument("--concurrency", type=int, default=1, help="concurrent keep-alive connections")
+    parser.add_argument("--against", default="", help="a second server's URL: one client alternates between "
+                        "--url and it, request by request (see run_paired); the same key goes to both")
     parser.add_argument("--cache", choices=("skip", "use"), default="skip", help="send skip_cache true/false")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="see RawConnection")
     parser.add_argument("--data", type=Path, default=DEV_CSV, help="CSV with sms_id,text columns")
@@ -138,17 +140,22 @@ class RawClient:
         connection = await RawConnection.open(self.url)
         try:
             for request in queue:  # shared iterator: each request is sent exactly once
-                started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(self.timeout):
-                        status = str(await connection.send(request))
-                except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
-                    status = type(exc).__name__
-                    connection.close()
-                    connection = await RawConnection.open(self.url)
-                record(status, time.perf_counter() - started)
+                connection = await self.send(connection, request, record)
         finally:
             connection.close()
+
+    async def send(self, connection: RawConnection, request: bytes, record: "Recorder") -> RawConnection:
+        """One timed request; the connection to use next (a new one after a failure)."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout):
+                status = str(await connection.send(request))
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+            status = type(exc).__name__
+            connection.close()
+            connection = await RawConnection.open(self.url)
+        record(status, time.perf_counter() - started)
+        return connection
 
 
 class HttpxClient:
@@ -234,6 +241,36 @@ async def run_http(args: argparse.Namespace) -> dict[str, Any]:
     return summarise(good, elapsed=elapsed, errors=len(record.latencies) - len(good), extra=extra)
 
 
+async def run_paired(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One client alternating between two servers request by request, the order swapped every pair: both
+    builds see one-client load at the same moments, so the machine's drift (up to 3x between days, and
+    10-20 % within minutes here) falls on both alike."""
+    bodies = request_bodies(args, load_rows(args.data))
+    urls = (args.url, args.against)
+    for url in urls:
+        await wait_until_healthy(url, 60.0)
+    clients = [RawClient(url, args.timeout, args.api_key) for url in urls]
+    requests = [client.prepare(bodies) for client in clients]
+    connections = [await RawConnection.open(url) for url in urls]
+    records = [Recorder(), Recorder()]
+    for i in range(len(bodies)):
+        for record in records:
+            record.measuring = i >= args.warmup
+        for side in (0, 1) if i % 2 == 0 else (1, 0):
+            connections[side] = await clients[side].send(connections[side], requests[side][i], records[side])
+    for connection in connections:
+        connection.close()
+    results = []
+    for url, record in zip(urls, records, strict=True):
+        good = [x for x in record.latencies if not math.isnan(x)]
+        extra = {"mode": "paired", "url": url, "endpoint": args.endpoint, "versions": args.versions,
+                 "concurrency": 1, "cache": args.cache, "statuses": dict(record.statuses)}
+        results.append(summarise(good, elapsed=sum(good), errors=len(record.latencies) - len(good), extra=extra))
+    for key in ("p50_ms", "mean_ms"):
+        results[1][f"{key[:-3]}_ratio_to_url"] = round(results[1][key] / results[0][key], 3)
+    return results
+
+
 def run_inference(args: argparse.Namespace) -> list[dict[str, Any]]:
     from api.model_serving.registry import load_models
     from training.versions import MODELS_DIR
@@ -299,7 +336,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrk -t2 -c{args.concurrency} -d15s -s {args.wrk_script} {args.url}")
         return 0
     command = "python scripts/bench_serving.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    results = run_inference(args) if args.inference else [uvloop.run(run_http(args))]
+    if args.inference:
+        results = run_inference(args)
+    elif args.against:
+        results = uvloop.run(run_paired(args))
+    else:
+        results = [uvloop.run(run_http(args))]
     for result in results:
         result["command"] = command
         print(json.dumps(result))
