@@ -49,30 +49,34 @@ class ObservabilityMiddleware:
         request_id = _incoming_request_id(scope)
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status, recorded = 500, False
+        status, counted = 500, False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status, recorded
+            nonlocal status, counted
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 # Count before the last byte leaves: a worker killed right after answering has still
-                # counted every answer its clients received.
-                recorded = True
-                self._record(scope, status, time.perf_counter() - started)
+                # counted every answer its clients received. The latency and the log line wait until it
+                # has left: recording them here too cost every answer ~20 us at one client (measured).
+                counted = True
+                self._count(scope, status)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if not recorded:
-                self._record(scope, status, time.perf_counter() - started)
+            if not counted:
+                self._count(scope, status)
+            self._observe(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
 
-    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+    def _count(self, scope: Scope, status: int) -> None:
+        HTTP_REQUESTS.labels(self.service, _route_label(scope), str(status)).inc()
+
+    def _observe(self, scope: Scope, status: int, elapsed: float) -> None:
         route = _route_label(scope)
-        HTTP_REQUESTS.labels(self.service, route, str(status)).inc()
         HTTP_LATENCY.labels(self.service, route).observe(elapsed)
         if status >= 500 or random.random() < self.logs_fraction:
             client = scope.get("client")
