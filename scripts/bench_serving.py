@@ -58,7 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--wrk-script", type=Path, default=None, help="write a wrk Lua script sending the same requests, and exit"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.against and (args.concurrency != 1 or args.client != "raw" or args.inference):
+        parser.error("--against runs one raw client: it takes neither --concurrency, --client httpx nor --inference")
+    return args
 
 
 def load_rows(path: Path) -> list[tuple[str, str]]:
