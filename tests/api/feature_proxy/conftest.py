@@ -55,10 +55,11 @@ def proxy_for() -> Iterator[ProxyFor]:
     with contextlib.ExitStack() as stack:
 
         def start(url: str, **overrides: Any) -> TestClient:
+            defaults: dict[str, Any] = {"proxy_timeout_seconds": TIMEOUT_SECONDS,
+                                        "proxy_connect_timeout_seconds": CONNECT_TIMEOUT_SECONDS}
             settings = FeatureProxySettings(
                 feature_server_url=url, cors_origins=WEB_ORIGIN, logs_fraction=1.0, spamops_api_keys=KEYS,
-                proxy_timeout_seconds=TIMEOUT_SECONDS, proxy_connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
-                **overrides,
+                **{**defaults, **overrides},
             )
             client = TestClient(create_app(settings), raise_server_exceptions=False, headers=AUTH)
             return stack.enter_context(client)
