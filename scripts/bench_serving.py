@@ -3,6 +3,8 @@
 HTTP mode (the server must already run, e.g. `uvicorn api.model_serving.main:app --port 8000`):
     python scripts/bench_serving.py --endpoint text_to_prediction --requests 5000 --concurrency 16
     python scripts/bench_serving.py --endpoint sms_to_prediction --concurrency 1 --requests 2000
+Two builds side by side, one client alternating between them request by request (see run_paired):
+    python scripts/bench_serving.py --versions v3 --url http://127.0.0.1:9510 --against http://127.0.0.1:9610
 In-process inference mode (single-row predict_proba per version, no HTTP):
     python scripts/bench_serving.py --inference --requests 2000
 
@@ -105,9 +107,10 @@ class RawConnection:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, url: str) -> "RawConnection":
+    async def open(cls, url: str, timeout: float) -> "RawConnection":
         parts = urlsplit(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
         return cls(reader, writer)
 
     async def send(self, request: bytes) -> int:
@@ -140,7 +143,7 @@ class RawClient:
         ]
 
     async def worker(self, queue: Iterator[bytes], record: "Recorder") -> None:
-        connection = await RawConnection.open(self.url)
+        connection = await RawConnection.open(self.url, self.timeout)
         try:
             for request in queue:  # shared iterator: each request is sent exactly once
                 connection = await self.send(connection, request, record)
@@ -156,7 +159,7 @@ class RawClient:
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             status = type(exc).__name__
             connection.close()
-            connection = await RawConnection.open(self.url)
+            connection = await RawConnection.open(self.url, self.timeout)
         record(status, time.perf_counter() - started)
         return connection
 
@@ -254,7 +257,7 @@ async def run_paired(args: argparse.Namespace) -> list[dict[str, Any]]:
         await wait_until_healthy(url, 60.0)
     clients = [RawClient(url, args.timeout, args.api_key) for url in urls]
     requests = [client.prepare(bodies) for client in clients]
-    connections = [await RawConnection.open(url) for url in urls]
+    connections = [await RawConnection.open(url, args.timeout) for url in urls]
     records = [Recorder(), Recorder()]
     for i in range(len(bodies)):
         for record in records:

@@ -70,6 +70,19 @@ def test_serving_benchmark_has_no_errors(platform: Platform, dev_csv: Path, endp
     assert summary["statuses"] == {"200": 300} and summary["throughput_rps"] > 0
 
 
+def test_paired_serving_benchmark_reports_both_sides(platform: Platform, dev_csv: Path) -> None:
+    # --against with the same server on both sides: every request answered, on each side, and the ratios given.
+    # Keyed, because the anonymous limit per version is shared with the other benchmarks of this module.
+    url = platform.url("model_serving")
+    argv = [sys.executable, "scripts/bench_serving.py", "--url", url, "--against", url, "--data", str(dev_csv),
+            "--versions", "v3", "--requests", "150", "--warmup", "15", "--api-key", API_KEY]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines()[:2])
+    assert first["statuses"] == second["statuses"] == {"200": 150}
+    assert second["p50_ratio_to_url"] > 0 and second["mean_ratio_to_url"] > 0
+
+
 def test_realtime_benchmark_sees_every_message_online(platform: Platform) -> None:
     argv = [sys.executable, "scripts/bench_realtime.py", "--inbox-url", platform.url("inbox"),
             "--feature-server-url", platform.url("feature_server"), "--api-key", API_KEY,

@@ -2,7 +2,6 @@
 
 import gc
 import socket
-import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -13,10 +12,10 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.common.http_protocol import ResetSafeHttpToolsProtocol
+from tests.api.common.load_client import ABORT_ON_CLOSE
 from tests.fixtures.processes import free_port
 
 KEEP_ALIVE_SECONDS = 30  # far longer than the test waits: a protocol freed in time was not freed by the timer
-ABORT_ON_CLOSE = struct.pack("ii", 1, 0)
 
 
 async def app(scope: dict, receive: object, send: object) -> None:
