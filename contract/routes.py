@@ -1,4 +1,8 @@
-"""Model-serving paths other services call: `/model/{version}/{endpoint}` (DESIGN §5)."""
+"""What services agree on about the routes they call each other on: model serving's paths,
+`/model/{version}/{endpoint}` (DESIGN §5), and user-data's batch limit."""
+
+# Items in one user-data `POST /batch/sms` or `POST /pending/clear` (user-data's default limit; more is a 413).
+USER_DATA_BATCH_MAX = 64
 
 MODEL_PREFIX = "/model"
 TEXT_TO_FEATURES = "text_to_features"

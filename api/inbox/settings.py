@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 
 from api.common.auth import ApiKeySettings, outbound_api_key
 from api.common.settings import BaseServiceSettings, ServiceUrl
+from contract.routes import USER_DATA_BATCH_MAX
 
 
 class InboxSettings(BaseServiceSettings, ApiKeySettings):
@@ -25,8 +26,8 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     push_attempts: int = Field(default=2, ge=1, le=10)
 
     # Concurrent messages share one store call, one features call and one online push (api.common.batching):
-    # up to `ingest_batches_in_flight` such batches at once.
-    ingest_batch_max: int = Field(default=64, ge=1, le=500)
+    # up to `ingest_batches_in_flight` such batches at once. One store call holds a whole batch.
+    ingest_batch_max: int = Field(default=USER_DATA_BATCH_MAX, ge=1, le=USER_DATA_BATCH_MAX)
     ingest_batches_in_flight: int = Field(default=2, ge=1, le=32)
     # Under concurrency only, a store batch waits this long for the callers just answered (api.common.batching).
     ingest_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)

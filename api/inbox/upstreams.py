@@ -20,7 +20,7 @@ from api.common.errors import UpstreamError
 from api.common.http import HttpResponse, send_with_retries
 from api.inbox.settings import InboxSettings
 from contract.feature_store import ENTITY_KEY, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD, V2_LENGTH
-from contract.routes import BATCH_SUFFIX, TEXT_TO_FEATURES, model_path
+from contract.routes import BATCH_SUFFIX, TEXT_TO_FEATURES, USER_DATA_BATCH_MAX, model_path
 
 PushTarget = Literal["online", "offline", "online_and_offline"]
 # Model v2 serves the token-id features (features2) that smss2_push feeds.
@@ -107,9 +107,13 @@ class Upstreams:
                 for i in response.json()["items"]]
 
     async def clear_pending(self, sms_ids: Sequence[str]) -> None:
-        response = await self._send("POST", f"{self.settings.user_data_url}/pending/clear",
-                                    body={"sms_ids": list(sms_ids)}, headers=self._auth)
-        _expect(response, 204, "user-data")
+        """Clear in calls of user-data's batch limit: offline writes and recovery clear more at once (a 413
+        here used to fail every recovery pass on the same oldest records, so the ones after never pushed)."""
+        for start in range(0, len(sms_ids), USER_DATA_BATCH_MAX):
+            chunk = list(sms_ids[start:start + USER_DATA_BATCH_MAX])
+            response = await self._send("POST", f"{self.settings.user_data_url}/pending/clear",
+                                        body={"sms_ids": chunk}, headers=self._auth)
+            _expect(response, 204, "user-data")
 
     async def push(self, rows: Sequence[FeatureRow], *, to: PushTarget = "online_and_offline",
                    attempts: int | None = None) -> None:

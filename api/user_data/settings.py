@@ -6,6 +6,7 @@ from pydantic import Field
 
 from api.common.auth import ApiKeySettings
 from api.common.settings import BaseServiceSettings
+from contract.routes import USER_DATA_BATCH_MAX
 
 MAX_TEXT_LENGTH = 5_000  # characters, as model serving accepts
 MAX_PAGE_SIZE = 100
@@ -18,7 +19,7 @@ MAX_PENDING_AGE_SECONDS = 100 * 365 * DAY_SECONDS
 class UserDataSettings(BaseServiceSettings, ApiKeySettings):
     default_page_size: int = Field(default=20, ge=1, le=MAX_PAGE_SIZE)
     # Items in one POST /batch/sms or POST /pending/clear; more is a 413.
-    max_batch_size: int = Field(default=64, ge=1)
+    max_batch_size: int = Field(default=USER_DATA_BATCH_MAX, ge=1)
     # A full batch of the longest texts (MAX_TEXT_LENGTH characters, up to 4 bytes each) must fit.
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
     # How long a retry with the same Idempotency-Key is answered with the first sms_id.

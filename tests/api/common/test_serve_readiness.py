@@ -36,8 +36,10 @@ AFTER_READY_SECONDS = 4.0
 # Issue 12's bound, while the replacement starts and after. While one worker served alone, requests used
 # to wait 50-120 ms over the usual p99, all in flight together: full collections in the survivor, which
 # walked ~3,000 reset connections that uvicorn kept alive (api.common.http_protocol), and this test's own
-# scrapes, which built an httpx client each time. Without both, the worst was 15-56 ms over, in 10 runs.
-ALLOWED_EXTRA_MS = 100.0
+# scrapes, which built an httpx client each time. Without both, the worst was 15-56 ms over, in 10 runs,
+# but CI's full suite on 2 cores once saw a lone 110 ms, 0.5 s after the kill. The faults this test exists
+# for are far larger (a cold or un-niced replacement: 0.5-3.3 s), so the bound sits well above that noise.
+ALLOWED_EXTRA_MS = 250.0
 BODY = json.dumps({"text": "WINNER!! Claim your free prize now", "skip_cache": True})
 TCP_LISTEN = "0A"
 ROUTE = "/model/v3/text_to_prediction"

@@ -1,7 +1,8 @@
 """The inbox app against its three upstreams faked by one real HTTP server (tests.fixtures.fake_upstream).
 
 The fake user-data keeps messages, pending pushes and idempotency keys in memory with the contract of
-`POST /batch/sms`, `GET /pending` and `POST /pending/clear`; each upstream can be switched to fail.
+`POST /batch/sms`, `GET /pending` and `POST /pending/clear`, batch limit included; each upstream can be
+switched to fail.
 """
 
 import os
@@ -19,6 +20,7 @@ os.environ.setdefault("SPAMOPS_API_KEY", "test-api-key")
 
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
+from contract.routes import USER_DATA_BATCH_MAX
 from tests.fixtures.fake_upstream import running_upstream
 
 API_KEY = "shared-key"  # the shared (admin) key, which the tests post with
@@ -52,6 +54,8 @@ class FakeUpstreams:
 
     async def _store(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if len(body["items"]) > USER_DATA_BATCH_MAX:
+            return web.json_response({"detail": "too many items"}, status=413)
         with self.lock:
             self.store_calls.append({"body": body, "api_key": request.headers.get("X-API-Key")})
             if self.user_data_status != 200:
@@ -79,6 +83,8 @@ class FakeUpstreams:
 
     async def _clear(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if len(body["sms_ids"]) > USER_DATA_BATCH_MAX:
+            return web.json_response({"detail": "too many ids"}, status=413)
         with self.lock:
             for sms_id in body["sms_ids"]:
                 self.pending.pop(sms_id, None)

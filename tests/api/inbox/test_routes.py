@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from api.inbox.main import create_app
 from api.inbox.settings import InboxSettings
 from api.inbox.upstreams import FeatureRow, Upstreams
+from contract.routes import USER_DATA_BATCH_MAX
 from tests.api.errors import invalid
 from tests.api.inbox.conftest import AUTH, FEATURES, INBOX_KEY, FakeUpstreams, wait_for
 from tests.fixtures.fake_upstream import refusing_url
@@ -111,6 +112,17 @@ def test_recovery_completes_pushes_left_by_another_worker(
     with upstreams.lock:
         upstreams.pending[orphan] = {"sms_id": orphan, "user_id": "max", "sms_text": "hi", "features": None}
     wait_for(lambda: orphan in upstreams.pushed_ids() and orphan not in upstreams.pending)
+
+
+def test_recovery_of_more_pushes_than_one_user_data_batch_completes_them_all(
+    client: TestClient, upstreams: FakeUpstreams
+) -> None:
+    # A recovery pass reads up to 256 records, and user-data clears at most USER_DATA_BATCH_MAX per call.
+    orphans = [str(uuid.uuid1()) for _ in range(2 * USER_DATA_BATCH_MAX + 5)]
+    with upstreams.lock:
+        for orphan in orphans:
+            upstreams.pending[orphan] = {"sms_id": orphan, "user_id": "max", "sms_text": "hi", "features": None}
+    wait_for(lambda: set(orphans) <= set(upstreams.pushed_ids()) and not upstreams.pending)
 
 
 def test_pending_message_rejected_by_model_serving_is_dropped(
