@@ -10,7 +10,8 @@ source read, filters and dedup are Feast's.
 Named in feature_store.yaml as `batch_engine: {type: feast_ext.engine.ArrowLocalComputeEngine}`.
 """
 
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import pyarrow as pa
 from feast.feature_view import FeatureView
@@ -34,6 +35,9 @@ class ArrowOnlineWriter(Protocol):
     ) -> bool:
         """Write `batch` as Feast's conversion would have; False (nothing written) if it cannot."""
         ...
+
+    def online_write_batch(self, config: RepoConfig, table: FeatureView, data: list[Any],
+                           progress: Callable[[int], Any] | None) -> None: ...
 
 
 class ArrowLocalComputeEngineConfig(LocalComputeEngineConfig):
@@ -72,14 +76,19 @@ class ArrowOutputNode(LocalOutputNode):
         if table.num_rows == 0:
             return output
         config = context.repo_config
-        join_keys = {entity.name: entity.dtype.to_value_type() for entity in self.feature_view.entity_columns}
-        for batch in table.combine_chunks().to_batches(config.materialization_config.online_write_batch_size):
-            _validate_vector_field_lengths(batch, self.feature_view)
-            if not store.online_write_arrow(config, self.feature_view, batch, join_keys):
-                rows = _convert_arrow_to_proto(batch, self.feature_view, join_keys)
-                store.online_write_batch(config=config, table=self.feature_view, data=rows, progress=None)
+        write_online(store, config, self.feature_view, table)
         if self.feature_view.offline:
             context.offline_store.offline_write_batch(
                 config=config, feature_view=self.feature_view, table=table, progress=lambda _: None
             )
         return output
+
+
+def write_online(store: ArrowOnlineWriter, config: RepoConfig, view: FeatureView, table: pa.Table) -> None:
+    """Write `table` to the online store in Arrow batches; a batch the store declines goes through Feast's protos."""
+    join_keys = {entity.name: entity.dtype.to_value_type() for entity in view.entity_columns}
+    for batch in table.combine_chunks().to_batches(config.materialization_config.online_write_batch_size):
+        _validate_vector_field_lengths(batch, view)
+        if not store.online_write_arrow(config, view, batch, join_keys):
+            rows = _convert_arrow_to_proto(batch, view, join_keys)
+            store.online_write_batch(config=config, table=view, data=rows, progress=None)

@@ -1,8 +1,9 @@
-"""Materialization through our engine (feast_ext/engine.py) writes the rows Feast's own path writes, byte for byte.
+"""Materialization through our engine (feast_ext/engine.py) and pushes through our provider (feast_ext/provider.py)
+write the rows Feast's own path writes, byte for byte.
 
-The reference is Feast's own: its `sqlite` online store and its local engine, materializing a copy of the same
-repository built from the same messages. Every online table is compared row by row, every column, including
-the SQLite storage class of the timestamps.
+The reference is Feast's own: its `sqlite` online store, its local engine and provider, materializing (or taking
+the pushes into) a copy of the same repository built from the same messages. Every online table is compared row
+by row, every column, including the SQLite storage class of the timestamps.
 """
 
 import os
@@ -18,9 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from feast import FeatureStore
+from feast.data_source import PushMode
 
-from contract.feature_store import ENTITY_KEY, FEATURES1, LABELS_SOURCE_PATH
+from contract.feature_store import ENTITY_KEY, FEATURES1, LABELS_SOURCE_PATH, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD
 from feast_ext.arrow_rows import encode_batch
+from feast_ext.provider import ArrowPushProvider, _arrow_table
 from tests.fixtures.platform import apply_repo, copy_feature_repo, materialize_both_chapters
 from training.offline_sources import write_offline_sources
 from training.tokenizer import SmsTokenizer
@@ -49,6 +52,7 @@ def built_repo(target: Path, raw: pd.DataFrame, *, feast_reference: bool) -> Pat
         config_path = repo / "feature_store.yaml"
         config = yaml.safe_load(config_path.read_text())
         config["online_store"] = {"type": "sqlite", "path": config["online_store"]["path"]}
+        config["provider"] = "local"
         del config["batch_engine"]
         config_path.write_text(yaml.safe_dump(config))
     write_offline_sources(raw, repo, SmsTokenizer(vocab_size=400, min_count=1).fit(raw["text"].tolist()))
@@ -144,3 +148,44 @@ def with_gaps(repo: Path) -> None:
         labels.set_column(labels.schema.get_field_index("label"), "label", pa.array(label, pa.int64())),
         repo / LABELS_SOURCE_PATH,
     )
+
+
+# Timestamps as pushes send them: the inbox's (ISO 8601, offset, microseconds), the tutorial's (no offset), another
+# offset, pandas Timestamps (an SDK push), each column in one format (Feast's pandas parse takes the first row's);
+# then two our provider hands to Feast: a format pandas must guess, and
+# nanoseconds (parsed here, declined by the Arrow encoder). The last id is pushed again later: the newer row wins.
+PUSHED_TIMES = {
+    "iso-offset": ["2026-12-02T05:00:00.123456+00:00", "2026-12-02T05:00:01.000000+00:00"],
+    "tutorial": ["2021-09-02 00:00:00", "2021-09-02 00:00:01"],
+    "other-offset": ["2026-12-02T07:00:00.500000+02:00", "2026-12-02T07:00:02.000000+02:00"],
+    "timestamps": list(pd.to_datetime(["2026-12-02T05:00:00.25Z", "2026-12-02T05:00:03Z"], format="ISO8601")),
+    "guessed": ["12/02/2026 05:00:00", "12/02/2026 05:00:04"],
+    "nanoseconds": ["2026-12-02T05:00:00.123456789+00:00", "2026-12-02T05:00:05.000000001+00:00"],
+}
+
+
+def pushed(shape: str) -> pd.DataFrame:
+    times = PUSHED_TIMES[shape]
+    ids = [f"{shape}-{i}" for i in range(len(times) - 1)] + ["again"]
+    return pd.DataFrame({ENTITY_KEY: ids, TIMESTAMP_FIELD: times, V2_FIELD: [[i + 2] * 30 for i in range(len(ids))]})
+
+
+def test_pushes_write_feasts_rows(tmp_path: Path, raw: pd.DataFrame) -> None:
+    repos = [
+        built_repo(tmp_path / name / "feature_repo", raw, feast_reference=name == "feast") for name in ("ours", "feast")
+    ]
+    stores = [apply_repo(repo) for repo in repos]
+    assert isinstance(stores[0]._get_provider(), ArrowPushProvider)
+    view = stores[0].get_feature_view("sms_features2")
+    for shape in PUSHED_TIMES:
+        assert (_arrow_table(view, pushed(shape)) is None) == (shape == "guessed"), shape
+        for store in stores:
+            store.push(PUSH_SOURCE, pushed(shape), to=PushMode.ONLINE)
+    tables = online_tables(repos[1])
+    assert sum(map(bool, tables.values())) == 1  # the v2 view's
+    assert online_tables(repos[0]) == tables
+    ids = [sms_id for shape in PUSHED_TIMES for sms_id in pushed(shape)[ENTITY_KEY]]
+    features = [{ENTITY_KEY: sms_id} for sms_id in ids]
+    ours, feasts = (store.get_online_features(features=["sms_features2:features"], entity_rows=features).to_dict()
+                    for store in stores)
+    assert ours == feasts and None not in ours["features"]
