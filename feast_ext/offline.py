@@ -176,10 +176,18 @@ def conform(table: pa.Table, schema: pa.Schema, timestamp_field: str) -> pa.Tabl
 
 def as_utc(column: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        column = pa.chunked_array([pa.array(pd.to_datetime(column.to_pandas(), utc=True, format="ISO8601"))])
+        column = parse_utc(column)
     elif pa.types.is_timestamp(column.type) and column.type.tz is None:
         column = pc.assume_timezone(column, "UTC")
     return pc.cast(column, target, safe=False)  # finer than microseconds is truncated, as the source holds µs
+
+
+def parse_utc(strings: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ISO 8601 strings as UTC times: an offset converted, none read as UTC."""
+    try:  # every string with an offset: Arrow parses ~8x faster than pandas
+        return pc.cast(strings, pa.timestamp("ns", tz="UTC"))
+    except pa.ArrowInvalid:  # some without one
+        return pa.chunked_array([pa.array(pd.to_datetime(strings.to_pandas(), utc=True, format="ISO8601"))])
 
 
 def read_source(
