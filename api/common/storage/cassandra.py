@@ -67,6 +67,8 @@ def connect(settings: BaseServiceSettings) -> Cluster:
         "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
         "compression": False,
         "connect_timeout": settings.cassandra_request_timeout,
+        # The driver's own 2 s default bounds its schema reads at connect, which grow with the schema.
+        "control_connection_timeout": settings.cassandra_request_timeout,
     }
     if settings.cassandra_username and settings.cassandra_password:
         password = settings.cassandra_password.get_secret_value()
