@@ -34,9 +34,10 @@ APPS = {
     "feature_proxy": "api.feature_proxy.main:app",
     "web": "api.web.main:app",
 }
-# What `feast serve` imports before it listens, beyond the CLI: the local provider and its stores.
-FEAST_SERVE_PRELOAD = ("feast.cli.serve", "feast.feature_server", "feast.infra.passthrough_provider",
-                       "feast.infra.offline_stores.dask", "feast.infra.online_stores.sqlite")
+# What `feast serve` imports before it listens, beyond the CLI: the provider and stores the embedded profile
+# names (ours, feast_ext/), and Feast's modules they extend.
+FEAST_SERVE_PRELOAD = ("feast.cli.serve", "feast.feature_server", "feast_ext.provider", "feast_ext.online",
+                       "feast_ext.registry")
 # Every platform process runs optimised. Feast decorates its classes with typeguard's @typechecked, which
 # re-compiles them at import (about 4 s of CPU per `import feast`, most of a worker's start-up) and checks
 # types on every call (20 of a push's 24 ms, measured); typeguard is a no-op in optimised mode. Our own

@@ -11,7 +11,10 @@ temporary directory, so the running platform is untouched, then:
    in a fresh copy each time; it reports the median, the range and the ratio to the reference;
 2. times single-entity `get_online_features` through the SDK, one feature service per version;
 3. starts `feast serve` on that copy as its own process and times single-entity
-   `POST /get-online-features` from this process over loopback with a keep-alive connection.
+   `POST /get-online-features` from this process over loopback with a keep-alive connection;
+4. starts a second `feast serve` on a copy with Feast's own provider and SQLite store (the reference) and
+   alternates online pushes of 1, 4 and 16 rows between the two, reporting each server's CPU per push
+   (its process group's user + system time).
 Prints one JSON object per figure and a markdown table for docs/benchmarks.md.
 """
 
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,10 +36,10 @@ from typing import Any
 import httpx
 import pyarrow.dataset as ds
 import yaml
-from benchlib import latency_ms
+from benchlib import group_cpu_seconds, latency_ms
 from feast import FeatureStore
 
-from contract.feature_store import ENTITY_KEY
+from contract.feature_store import ENTITY_KEY, PUSH_SOURCE, TIMESTAMP_FIELD, V2_FIELD, V2_LENGTH
 from contract.paths import FEATURE_REPO_DIR
 from ops.processes import start, stop_group, wait_healthy
 from ops.topology import feature_server
@@ -43,6 +47,7 @@ from ops.topology import feature_server
 MATERIALIZE_START = datetime(2009, 1, 1, tzinfo=UTC)
 MATERIALIZE_2019_END = datetime(2019, 12, 31, tzinfo=UTC)
 SERVICES = ("sms_features_1", "sms_features_2")
+PUSH_ROWS = (1, 4, 16)
 SKIPPED = {"online_store.db", "registry.db", "registry.cassandra.db", "registry.astra.db", "offline_ledger.db"}
 
 
@@ -54,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=6599, help="port for the benchmark's own feast serve")
     parser.add_argument("--timeout", type=float, default=5.0, help="per-request timeout, seconds")
     parser.add_argument("--materialize-runs", type=int, default=3, help="measured runs per store, after a warm-up")
+    parser.add_argument("--pushes", type=int, default=800, help="measured online pushes per server and batch size")
     return parser.parse_args(argv)
 
 
@@ -81,6 +87,7 @@ def with_feast_stores(repo: Path) -> None:
     config_path = repo / "feature_store.yaml"
     config = yaml.safe_load(config_path.read_text())
     config.pop("batch_engine", None)
+    config["provider"] = "local"
     config["online_store"] = {"type": "sqlite", "path": config["online_store"]["path"]}
     config["offline_store"] = {"type": "file"}
     config_path.write_text(yaml.safe_dump(config))
@@ -148,6 +155,41 @@ def bench_server_reads(url: str, ids: list[str], args: argparse.Namespace) -> li
     return results
 
 
+def push_body(rows: int) -> dict[str, Any]:
+    """A push as the inbox sends it: new ids, ISO timestamps with an offset, 30 token ids each."""
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
+    df = {ENTITY_KEY: [str(uuid.uuid4()) for _ in range(rows)], TIMESTAMP_FIELD: [now] * rows,
+          V2_FIELD: [list(range(2, 2 + V2_LENGTH))] * rows}
+    return {"push_source_name": PUSH_SOURCE, "df": df, "to": "online"}
+
+
+def bench_pushes(servers: dict[str, tuple[str, Path]], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Online pushes into each server ("ours", "feast": URL and run directory), alternated in four rounds."""
+    clients = {name: httpx.Client(base_url=url, timeout=args.timeout) for name, (url, _) in servers.items()}
+    results = []
+    try:
+        for rows in PUSH_ROWS:
+            cpu, errors = dict.fromkeys(servers, 0.0), 0
+            for name in servers:  # warm-up
+                for _ in range(args.warmup // 4):
+                    clients[name].post("/push", json=push_body(rows))
+            for round_ in range(4):
+                for name in sorted(servers, reverse=bool(round_ % 2)):
+                    before = group_cpu_seconds(servers[name][1])["feature_server"]
+                    for _ in range(args.pushes // 4):
+                        errors += clients[name].post("/push", json=push_body(rows)).status_code != 200
+                    cpu[name] += group_cpu_seconds(servers[name][1])["feature_server"] - before
+            ours, feast = (cpu[name] * 1000 / (args.pushes // 4 * 4) for name in ("ours", "feast"))
+            results.append({"figure": f"feast serve online push, {rows} row(s)", "pushes": args.pushes,
+                            "errors": errors, "server_cpu_ms_per_push": round(ours, 2),
+                            "reference_cpu_ms_per_push": round(feast, 2), "ratio_to_reference": round(feast / ours, 2),
+                            "reference": "Feast's provider and sqlite store in its own feast serve, alternated"})
+    finally:
+        for client in clients.values():
+            client.close()
+    return results
+
+
 def entity_ids(repo: Path, count: int) -> list[str]:
     table = ds.dataset(str(repo / "data" / "sms_features1.parquet"), format="parquet").to_table(columns=[ENTITY_KEY])
     ids = table.column(ENTITY_KEY).to_pylist()
@@ -159,6 +201,9 @@ def markdown(result: dict[str, Any], command: str) -> str:
     if "rows_per_s" in result:
         return f"| {result['figure']} | {result['rows']} rows in {result['seconds']} s | " \
                f"{result['rows_per_s']} rows/s ({result['ratio_to_reference']}× Feast's stores) | `{command}` |"
+    if "server_cpu_ms_per_push" in result:
+        return f"| {result['figure']} | {result['server_cpu_ms_per_push']} ms CPU per push | " \
+               f"Feast's own {result['reference_cpu_ms_per_push']} ms ({result['ratio_to_reference']}×) | `{command}` |"
     return f"| {result['figure']} | p50 {result['p50_ms']} ms | p99 {result['p99_ms']} ms | `{command}` |"
 
 
@@ -175,13 +220,21 @@ def main(argv: list[str] | None = None) -> int:
         store = FeatureStore(repo_path=str(repo))
         ids = entity_ids(repo, args.warmup + args.reads)
         results += bench_sdk_reads(store, ids, args)
-        server = feature_server(port=args.port, repo=repo)
-        process = start(server, Path(tmp) / "run")
+        reference = Path(tmp) / "feast-push"
+        shutil.copytree(repo, reference)
+        with_feast_stores(reference)
+        servers = {"ours": (feature_server(port=args.port, repo=repo), Path(tmp) / "run"),
+                   "feast": (feature_server(port=args.port + 1, repo=reference), Path(tmp) / "run-feast")}
+        processes = [start(server, run_dir) for server, run_dir in servers.values()]
         try:
-            wait_healthy(server, process=process)
-            results += bench_server_reads(server.url, ids, args)
+            for (server, _), process in zip(servers.values(), processes, strict=True):
+                wait_healthy(server, process=process)
+            results += bench_server_reads(servers["ours"][0].url, ids, args)
+            print("online pushes, our feast serve and Feast's own in turn ...", file=sys.stderr)
+            results += bench_pushes({name: (server.url, run_dir) for name, (server, run_dir) in servers.items()}, args)
         finally:
-            stop_group(process.pid)
+            for process in processes:
+                stop_group(process.pid)
     for result in results:
         print(json.dumps({**result, "command": command}))
     print("| figure | result | | command |\n|---|---|---|---|")

@@ -23,6 +23,11 @@ from api.common.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailabl
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
+# Our services (uvicorn, api.common.serve) close a connection idle this long; `feast serve` after 30 s. The
+# pool drops an idle connection sooner, so that no request goes out on one the server is closing at that
+# moment: it fails as unreachable (CI saw it once, the web backend's call to the feature proxy).
+SERVER_KEEPALIVE_SECONDS = 5
+CLIENT_KEEPALIVE_SECONDS = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +48,7 @@ def make_http_client(
     """One session per process; `timeout_seconds` bounds each whole attempt, connect included."""
     return aiohttp.ClientSession(
         timeout=aiohttp.ClientTimeout(total=timeout_seconds, sock_connect=connect_timeout_seconds),
-        connector=aiohttp.TCPConnector(limit=max_connections),
+        connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=CLIENT_KEEPALIVE_SECONDS),
     )
 
 

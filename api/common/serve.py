@@ -51,6 +51,7 @@ import uvicorn
 from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app cannot start
 
+from api.common.http import SERVER_KEEPALIVE_SECONDS
 from api.common.http_protocol import ResetSafeHttpToolsProtocol
 from api.common.metrics import MULTIPROC_ENV
 from api.common.settings import ServerSettings, split_csv
@@ -183,8 +184,8 @@ def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_i
     # Server.startup awaits the lifespan start-up, then create_server(sock=...) listens with this backlog.
     # Without trusted proxies the headers are not looked at; uvicorn would otherwise trust loopback.
     config = uvicorn.Config(app, http=ResetSafeHttpToolsProtocol, log_level=log_level, access_log=False,
-                            backlog=BACKLOG, proxy_headers=bool(forwarded_allow_ips),
-                            forwarded_allow_ips=forwarded_allow_ips)
+                            backlog=BACKLOG, timeout_keep_alive=SERVER_KEEPALIVE_SECONDS,
+                            proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips)
     ready = None if restore_to is None else partial(restore_priority, restore_to)
     server = uvicorn.Server(config) if ready is None else ReadyHookServer(config, ready)
     server.run(sockets=[sock])

@@ -1,13 +1,20 @@
 """The shared HTTP client against a real upstream on a loopback port: timeouts set, bounded retries on
 transient failures only, timeouts told apart from unreachable upstreams."""
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
 
 from api.common.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
-from api.common.http import make_http_client, send, send_with_retries
+from api.common.http import (
+    CLIENT_KEEPALIVE_SECONDS,
+    SERVER_KEEPALIVE_SECONDS,
+    make_http_client,
+    send,
+    send_with_retries,
+)
 from tests.fixtures.fake_upstream import FakeUpstream, Handler, answer, refusing_url, running_upstream, slow
 
 TIMEOUT_SECONDS = 0.3
@@ -34,6 +41,20 @@ async def test_make_http_client_sets_timeouts_and_pool_size() -> None:
     async with session:
         assert session.timeout.total == 1.5 and session.timeout.sock_connect == 0.5
         assert session.connector is not None and session.connector.limit == 7
+
+
+async def client_port(request: web.Request) -> web.StreamResponse:
+    return web.json_response(request.transport.get_extra_info("peername")[1])  # type: ignore[union-attr]
+
+
+async def test_pool_reuses_a_connection_but_drops_it_before_the_server_would() -> None:
+    assert CLIENT_KEEPALIVE_SECONDS < SERVER_KEEPALIVE_SECONDS
+    with running_upstream(client_port) as server:
+        async with make_http_client() as session:
+            first = (await send(session, "GET", server.url)).json()
+            assert (await send(session, "GET", server.url)).json() == first  # kept alive
+            await asyncio.sleep(CLIENT_KEEPALIVE_SECONDS + 0.2)
+            assert (await send(session, "GET", server.url)).json() != first  # a new one
 
 
 async def test_send_passes_body_query_and_headers_and_reads_the_whole_answer(upstream: FakeUpstream) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.common.serve import check_port_free
-from tests.fixtures.processes import free_port
+from tests.fixtures.processes import free_port, listeners
 
 
 def _serve(app: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
@@ -20,8 +20,12 @@ def _serve(app: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
 
 
 def _pids_seen(port: int, connections: int) -> set[str]:
-    """One request on each of `connections` fresh keep-alive connections, opened together."""
+    """One request on each of `connections` fresh keep-alive connections, opened together, once both workers
+    listen (the first to listen would otherwise take every connection while the second still starts)."""
     deadline = time.monotonic() + 30
+    while listeners(port) < 2:
+        assert time.monotonic() < deadline, "the two workers never both listened"
+        time.sleep(0.1)
     clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) for _ in range(connections)]
     try:
         while True:
