@@ -2,7 +2,8 @@
 
 Every online push (`feast serve` `/push`, `FeatureStore.push`, `write_to_online_store`) ends in the provider's
 `ingest_df`, which builds one `EntityKey` and one `Value` proto per value in Python and parses the timestamp
-strings with pandas guessing their format, row by row: about half of a small push's CPU in `feast serve`.
+strings with pandas guessing their format: about half of a small `FeatureStore.push` in-process, 10-30 % of
+a push's CPU in `feast serve` (docs/benchmarks.md).
 This subclass differs there only. When the online store writes Arrow itself (feast_ext.engine.ArrowOnlineWriter,
 our SQLite store) and the view is a plain FeatureView without a field mapping, the frame goes to the store as
 Arrow, its timestamp strings parsed as the offline store parses them (feast_ext.offline.as_utc: ISO 8601, an
