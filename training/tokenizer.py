@@ -17,23 +17,29 @@ Ids
     `min_count` times in the training texts are left out (they map to OOV).
 
 Length
-    Every text becomes exactly `length` ids: longer ones are cut on the `truncation` side ("post" keeps
-    the beginning), shorter ones filled with PAD on the `padding` side. Empty text gives all PAD.
+    Every text becomes exactly `length` ids. A longer text first loses stop words (with
+    `drop_stop_words`; scikit-learn's English list, stored in the file), the earliest first and only as
+    many as it is over `length`, so its content words fill the slots; then what is still too long is cut
+    on the `truncation` side ("post" keeps the beginning). Shorter texts are filled with PAD on the
+    `padding` side, and keep every token. Empty text gives all PAD.
 
 File format (`tokenizer.json` in the directory given to `save`), UTF-8 JSON::
 
     {
       "format": "spamops-sms-tokenizer",
-      "format_version": 2,
+      "format_version": 3,
       "params": {"vocab_size": ..., "length": 30, "padding": "post", "truncation": "post",
-                 "lowercase": true, "min_count": ...},
+                 "lowercase": true, "min_count": ..., "drop_stop_words": true},
       "special_ids": {"<pad>": 0, "<oov>": 1},
+      "stop_words": ["a", "about", ...],       # sorted; empty without drop_stop_words
       "vocabulary": ["<num>", "i", "you", ...]   # the word with id k is vocabulary[k - 2]
     }
 
-Readers must reject a `format_version` they do not know. Version 1 (before class tokens; it folded
-only links and 5+ digit runs) is refused with a message to refit: its ids mean other words, so
-reading it with today's tokenization would silently change every feature vector.
+Readers must reject a `format_version` they do not know. Version 2 (before stop words were dropped from
+long texts) is read as it was written: its params and ids mean what they meant, and it drops no stop
+words. Version 1 (before class tokens; it folded only links and 5+ digit runs) is refused with a
+message to refit: its ids mean other words, so reading it with today's tokenization would silently
+change every feature vector.
 """
 
 import itertools
@@ -46,6 +52,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from contract.feature_store import V2_LENGTH
 from training.features import clean_text
@@ -53,7 +60,9 @@ from training.models import SMALL_BATCH
 
 TOKENIZER_FILE = "tokenizer.json"
 FORMAT_NAME = "spamops-sms-tokenizer"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Format 2 differs only in dropping no stop words, so its files keep their meaning.
+READABLE_FORMAT_VERSIONS = (2, FORMAT_VERSION)
 URL_TOKEN = "<url>"
 MONEY_TOKEN = "<money>"
 PHONE_TOKEN = "<phone>"
@@ -64,6 +73,8 @@ DEFAULT_VOCAB_SIZE = 4000
 DEFAULT_MIN_COUNT = 2
 DEFAULT_PADDING = "post"
 DEFAULT_TRUNCATION = "pre"
+# A standard list rather than one drawn from the dev file, so that choosing it tuned nothing to that file.
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 
 # Each pattern is applied in turn, so later ones never see what earlier ones replaced. Beside each, a
 # hint: a quick test that holds for every text the pattern can match (a link needs "http", "www." or
@@ -173,6 +184,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         truncation: str = DEFAULT_TRUNCATION,
         lowercase: bool = True,
         min_count: int = DEFAULT_MIN_COUNT,
+        drop_stop_words: bool = True,
     ) -> None:
         self.vocab_size = vocab_size
         self.length = length
@@ -180,6 +192,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         self.truncation = truncation
         self.lowercase = lowercase
         self.min_count = min_count
+        self.drop_stop_words = drop_stop_words
 
     def _check_params(self) -> None:
         if self.padding not in _SIDES or self.truncation not in _SIDES:
@@ -197,6 +210,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         kept.sort(key=lambda item: (-item[1], item[0]))  # frequency first, ties alphabetical
         words = [word for word, _ in kept[: self.vocab_size - 2]]
         self.vocabulary_: dict[str, int] = {word: index + 2 for index, word in enumerate(words)}
+        self.stop_words_ = STOP_WORDS if self.drop_stop_words else frozenset()
         return self
 
     @property
@@ -220,20 +234,51 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
     def _encode_many(self, texts: Iterable[str]) -> np.ndarray:
         """int64 array of shape (n, length)."""
         texts = list(texts)
+        vocabulary = self._fitted_vocabulary()  # first: an unfitted tokenizer has no stop words either
         if len(texts) <= SMALL_BATCH:
             rows = tokenize_many(texts, lowercase=self.lowercase)
-            fixed = [self._fixed_length_row(list(self._ids(row))) for row in rows]
+            fixed = [self._fixed_length_row(list(self._ids(self._without_stop_words(row)))) for row in rows]
             return np.asarray(fixed, dtype=np.int64).reshape(len(rows), self.length)
         # One findall over all the texts, the separators kept as tokens: their positions give each text's
         # token count, and no Python list per text is built.
         tokens = _TOKEN_OR_SEPARATOR.findall(_joined_normalized(texts, self.lowercase))
-        vocabulary = {**self._fitted_vocabulary(), _SEPARATOR: _SEPARATOR_ID}
-        ids = np.fromiter(map(vocabulary.get, tokens, itertools.repeat(self.OOV_ID)), dtype=np.int64,
+        with_separator = {**vocabulary, _SEPARATOR: _SEPARATOR_ID}
+        ids = np.fromiter(map(with_separator.get, tokens, itertools.repeat(self.OOV_ID)), dtype=np.int64,
                           count=len(tokens))
         separators = np.flatnonzero(ids == _SEPARATOR_ID)
         ends = np.append(separators, len(ids))
         lengths = np.diff(ends, prepend=-1) - 1  # the tokens between one separator (or the start) and the next
-        return self._fixed_length(ids[ids != _SEPARATOR_ID], lengths)
+        words = ids != _SEPARATOR_ID
+        if self.stop_words_ and (lengths > self.length).any():
+            is_stop = np.fromiter(map(self.stop_words_.__contains__, tokens), dtype=bool, count=len(tokens))
+            ids, lengths = self._drop_stop_words(ids[words], is_stop[words], lengths)
+            return self._fixed_length(ids, lengths)
+        return self._fixed_length(ids[words], lengths)
+
+    def _without_stop_words(self, tokens: list[str]) -> list[str]:
+        """`tokens` less their first stop words, as many as they are over `length` (plain Python)."""
+        excess = len(tokens) - self.length
+        if excess <= 0 or not self.stop_words_:
+            return tokens
+        kept = []
+        for token in tokens:
+            if excess and token in self.stop_words_:
+                excess -= 1
+            else:
+                kept.append(token)
+        return kept
+
+    def _drop_stop_words(
+        self, ids: np.ndarray, is_stop: np.ndarray, lengths: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`_without_stop_words` of the concatenated ids of texts of `lengths` tokens, and the new lengths."""
+        text_of = np.repeat(np.arange(len(lengths)), lengths)
+        stops_before = np.concatenate(([0], np.cumsum(is_stop)))  # stop words before each token
+        starts = np.cumsum(lengths) - lengths
+        rank = stops_before[1:] - stops_before[starts][text_of]  # a stop word's place among its text's: 1, 2, ...
+        excess = np.maximum(lengths - self.length, 0)
+        dropped = is_stop & (rank <= excess[text_of])
+        return ids[~dropped], lengths - np.bincount(text_of[dropped], minlength=len(lengths))
 
     def _ids(self, tokens: list[str]) -> Iterator[int]:
         # map() runs the dictionary lookups in C, ~3x faster than a comprehension.
@@ -267,6 +312,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
             "format_version": FORMAT_VERSION,
             "params": self.get_params(),
             "special_ids": {"<pad>": self.PAD_ID, "<oov>": self.OOV_ID},
+            "stop_words": sorted(self.stop_words_),
             "vocabulary": sorted(vocabulary, key=vocabulary.__getitem__),
         }
         directory = Path(directory)
@@ -282,11 +328,13 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         if document.get("format") != FORMAT_NAME:
             raise ValueError(f"{path} is not a {FORMAT_NAME} file")
         found = document.get("format_version")
-        if found != FORMAT_VERSION:
+        if found not in READABLE_FORMAT_VERSIONS:
             raise ValueError(
-                f"{path} has tokenizer format version {found}; this code reads format version {FORMAT_VERSION} "
-                "only (ids changed with class tokens), so refit it: python scripts/fit_tokenizer.py"
+                f"{path} has tokenizer format version {found}; this code reads format versions "
+                f"{READABLE_FORMAT_VERSIONS} only (ids changed with class tokens), so refit it: "
+                "python scripts/fit_tokenizer.py"
             )
-        tokenizer = cls(**document["params"])
+        tokenizer = cls(**{"drop_stop_words": False, **document["params"]})
         tokenizer.vocabulary_ = {word: index + 2 for index, word in enumerate(document["vocabulary"])}
+        tokenizer.stop_words_ = frozenset(document.get("stop_words", ()))
         return tokenizer

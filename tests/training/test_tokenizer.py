@@ -49,12 +49,12 @@ def test_encode_empty_text_gives_all_pad() -> None:
 
 
 def test_encode_long_text_pre_truncation_keeps_the_end() -> None:
-    tokenizer = _fitted(length=3, truncation="pre")
+    tokenizer = _fitted(length=3, truncation="pre", drop_stop_words=False)
     assert tokenizer.encode("see you later call me later") == tokenizer.encode("call me later")
 
 
 def test_encode_long_text_post_truncation_keeps_the_start() -> None:
-    tokenizer = _fitted(length=3, truncation="post")
+    tokenizer = _fitted(length=3, truncation="post", drop_stop_words=False)
     assert tokenizer.encode("see you later call me later") == tokenizer.encode("see you later")
 
 
@@ -113,7 +113,8 @@ def test_save_then_load_gives_identical_transform(tmp_path: Path) -> None:
 def test_save_writes_documented_human_readable_json(tmp_path: Path) -> None:
     _fitted().save(tmp_path)
     document = json.loads((tmp_path / TOKENIZER_FILE).read_text(encoding="utf-8"))
-    assert document["format_version"] == FORMAT_VERSION == 2
+    assert document["format_version"] == FORMAT_VERSION == 3
+    assert document["params"]["drop_stop_words"] is True and "the" in document["stop_words"]
     assert document["special_ids"] == {"<pad>": 0, "<oov>": 1}
     assert document["vocabulary"][0] == "now"
 
@@ -121,7 +122,7 @@ def test_save_writes_documented_human_readable_json(tmp_path: Path) -> None:
 def test_load_unknown_format_version_raises(tmp_path: Path) -> None:
     _fitted().save(tmp_path)
     path = tmp_path / TOKENIZER_FILE
-    path.write_text(path.read_text().replace('"format_version": 2', '"format_version": 99'))
+    path.write_text(path.read_text().replace('"format_version": 3', '"format_version": 99'))
     with pytest.raises(ValueError, match="format version"):
         SmsTokenizer.load(tmp_path)
 
@@ -141,13 +142,46 @@ def test_load_format_version_1_file_is_refused_with_refit_hint(tmp_path: Path) -
 
 def test_load_current_format_file_written_by_hand_is_read(tmp_path: Path) -> None:
     document = {
+        "format": "spamops-sms-tokenizer", "format_version": 3,
+        "params": {"vocab_size": 10, "length": 4, "padding": "post", "truncation": "pre", "lowercase": True,
+                   "min_count": 1, "drop_stop_words": True},
+        "special_ids": {"<pad>": 0, "<oov>": 1}, "stop_words": ["now", "the"], "vocabulary": [PHONE_TOKEN, "call"],
+    }  # fmt: skip
+    (tmp_path / TOKENIZER_FILE).write_text(json.dumps(document), encoding="utf-8")
+    # 2 over: the file's own stop words go ("the", "now"), not scikit-learn's (which would take "call").
+    assert SmsTokenizer.load(tmp_path).encode("the Call 09061701461 now ok ok") == [3, 2, 1, 1]
+
+
+def test_load_format_version_2_file_drops_no_stop_words(tmp_path: Path) -> None:
+    # Format 2 predates dropping stop words: its file is read as it was written, cutting by truncation only.
+    document = {
         "format": "spamops-sms-tokenizer", "format_version": 2,
         "params": {"vocab_size": 10, "length": 4, "padding": "post", "truncation": "pre", "lowercase": True,
                    "min_count": 1},
         "special_ids": {"<pad>": 0, "<oov>": 1}, "vocabulary": [PHONE_TOKEN, "call"],
     }  # fmt: skip
     (tmp_path / TOKENIZER_FILE).write_text(json.dumps(document), encoding="utf-8")
-    assert SmsTokenizer.load(tmp_path).encode("Call 09061701461 now") == [3, 2, 1, 0]
+    tokenizer = SmsTokenizer.load(tmp_path)
+    assert tokenizer.get_params()["drop_stop_words"] is False
+    assert tokenizer.encode("the Call 09061701461 now ok ok") == [2, 1, 1, 1]
+
+
+def test_long_text_loses_its_first_stop_words_only_as_many_as_needed() -> None:
+    tokenizer = _fitted(length=4, truncation="post")
+    # 6 tokens, 2 over: the first two stop words ("see", "you") go, the third ("me") stays.
+    assert tokenizer.encode("see you call me later now") == tokenizer.encode("call me later now")
+    # Too few stop words: those go, then truncation cuts the rest.
+    assert tokenizer.encode("see free prize entry cash later") == tokenizer.encode("free prize entry cash")
+
+
+def test_short_text_keeps_its_stop_words() -> None:
+    tokenizer = _fitted(length=4)
+    assert tokenizer.encode("see you later") == [tokenizer.vocabulary_[word] for word in ("see", "you", "later")] + [0]
+
+
+def test_without_drop_stop_words_a_long_text_is_only_truncated() -> None:
+    tokenizer = _fitted(length=3, drop_stop_words=False)
+    assert tokenizer.encode("free call me later") == tokenizer.encode("call me later")
 
 
 def test_encode_before_fit_raises_not_fitted() -> None:
@@ -162,7 +196,7 @@ def test_fit_invalid_padding_raises() -> None:
 
 def test_clone_keeps_params_unchanged() -> None:
     params = {"vocab_size": 123, "length": 7, "padding": "pre", "truncation": "post", "min_count": 3}
-    assert clone(SmsTokenizer(**params)).get_params() == {**params, "lowercase": True}
+    assert clone(SmsTokenizer(**params)).get_params() == {**params, "lowercase": True, "drop_stop_words": True}
 
 
 def test_transform_gives_every_text_the_ids_it_gets_alone() -> None:
@@ -173,13 +207,16 @@ def test_transform_gives_every_text_the_ids_it_gets_alone() -> None:
     assert tokenizer.transform([]).shape == (0, 30)
 
 
+@pytest.mark.parametrize("drop_stop_words", [True, False])
 @pytest.mark.parametrize("padding", ["pre", "post"])
 @pytest.mark.parametrize("truncation", ["pre", "post"])
-def test_small_and_large_batches_give_the_same_ids(padding: str, truncation: str) -> None:
+def test_small_and_large_batches_give_the_same_ids(padding: str, truncation: str, drop_stop_words: bool) -> None:
     # Up to SMALL_BATCH texts take the plain-Python path, more the vectorised one: both must agree.
-    tokenizer = SmsTokenizer(length=6, padding=padding, truncation=truncation, min_count=1)
+    tokenizer = SmsTokenizer(length=6, padding=padding, truncation=truncation, min_count=1,
+                             drop_stop_words=drop_stop_words)  # fmt: skip
     tokenizer.fit(["free prize call now", "ok lar see you", "win cash"])
-    texts = ["", "free", "ok lar", "free prize call now win cash txt", "see you " * 5, "x y z", "£5 now"] * 2
+    texts = ["", "free", "ok lar", "free prize call now win cash txt", "see you " * 5, "x y z", "£5 now",
+             "the free a prize of call the now win", "to you to you free to"] * 2
     assert len(texts) > SMALL_BATCH
     together = tokenizer.transform(texts)
     for size in range(1, SMALL_BATCH + 1):

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as STOP_WORDS
 
 from training.models import SMALL_BATCH
 from training.tokenizer import SmsTokenizer, tokenize
@@ -59,8 +60,12 @@ def reference_tokens(text: str, lowercase: bool = True) -> list[str]:
 
 def reference_ids(tokenizer: SmsTokenizer, text: str) -> list[int]:
     tokens = reference_tokens(text, tokenizer.lowercase)
-    ids = [tokenizer.vocabulary_.get(token, SmsTokenizer.OOV_ID) for token in tokens]
     length = tokenizer.length
+    if tokenizer.drop_stop_words:
+        stop_positions = [i for i, token in enumerate(tokens) if token in STOP_WORDS]
+        dropped = set(stop_positions[: max(len(tokens) - length, 0)])
+        tokens = [token for i, token in enumerate(tokens) if i not in dropped]
+    ids = [tokenizer.vocabulary_.get(token, SmsTokenizer.OOV_ID) for token in tokens]
     ids = ids[:length] if tokenizer.truncation == "post" else ids[max(len(ids) - length, 0):]
     filler = [SmsTokenizer.PAD_ID] * (length - len(ids))
     return ids + filler if tokenizer.padding == "post" else filler + ids
@@ -71,11 +76,16 @@ def dev_texts(raw_dev: pd.DataFrame) -> list[str]:
     return raw_dev["text"].tolist()
 
 
-@pytest.fixture(scope="module", params=[("pre", "post", True), ("post", "pre", True), ("post", "post", False)],
-                ids=["pad-pre-cut-post", "pad-post-cut-pre", "cased"])
+@pytest.fixture(
+    scope="module",
+    params=[("pre", "post", True, True), ("post", "pre", True, True), ("post", "post", False, True),
+            ("post", "pre", True, False)],
+    ids=["pad-pre-cut-post", "pad-post-cut-pre", "cased", "stop-words-kept"],
+)  # fmt: skip
 def tokenizer(request: pytest.FixtureRequest, dev_texts: list[str]) -> SmsTokenizer:
-    padding, truncation, lowercase = request.param
-    return SmsTokenizer(padding=padding, truncation=truncation, lowercase=lowercase).fit(dev_texts)
+    padding, truncation, lowercase, drop_stop_words = request.param
+    return SmsTokenizer(padding=padding, truncation=truncation, lowercase=lowercase,
+                        drop_stop_words=drop_stop_words).fit(dev_texts)  # fmt: skip
 
 
 def test_tokens_equal_the_reference_on_every_dev_text_and_edge_case(dev_texts: list[str]) -> None:
