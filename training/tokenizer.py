@@ -14,7 +14,10 @@ Ids
     "free prize" and "free <unknown> prize" look alike), words from 2 in order of decreasing training
     frequency (ties alphabetical, so fitting is deterministic). `vocab_size` bounds the total number of
     ids including PAD and OOV, so every id is < `n_ids_` <= `vocab_size`. Words seen fewer than
-    `min_count` times in the training texts are left out (they map to OOV).
+    `min_count` times in the training texts are left out. A word outside the vocabulary backs off to a
+    known word (with `oov_prefix` = k > 0): among the vocabulary words that share its longest common
+    prefix, if that prefix has at least k characters, the most frequent one ("subscribee" → "subscribe",
+    "winnings" → "winning"); otherwise it is OOV. New messages spell words in ways training never saw.
 
 Length
     Every text becomes exactly `length` ids. A longer text first loses stop words (with
@@ -29,24 +32,24 @@ File format (`tokenizer.json` in the directory given to `save`), UTF-8 JSON::
       "format": "spamops-sms-tokenizer",
       "format_version": 3,
       "params": {"vocab_size": ..., "length": 30, "padding": "post", "truncation": "post",
-                 "lowercase": true, "min_count": ..., "drop_stop_words": true},
+                 "lowercase": true, "min_count": ..., "drop_stop_words": true, "oov_prefix": 5},
       "special_ids": {"<pad>": 0, "<oov>": 1},
       "stop_words": ["a", "about", ...],       # sorted; empty without drop_stop_words
       "vocabulary": ["<num>", "i", "you", ...]   # the word with id k is vocabulary[k - 2]
     }
 
 Readers must reject a `format_version` they do not know. Version 2 (before stop words were dropped from
-long texts) is read as it was written: its params and ids mean what they meant, and it drops no stop
-words. Version 1 (before class tokens; it folded only links and 5+ digit runs) is refused with a
-message to refit: its ids mean other words, so reading it with today's tokenization would silently
-change every feature vector.
+long texts and unknown words backed off by prefix) is read as it was written: its params and ids mean
+what they meant, it drops no stop words and every unknown word is OOV. Version 1 (before class tokens;
+it folded only links and 5+ digit runs) is refused with a message to refit: its ids mean other words,
+so reading it with today's tokenization would silently change every feature vector.
 """
 
 import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +64,8 @@ from training.models import SMALL_BATCH
 TOKENIZER_FILE = "tokenizer.json"
 FORMAT_NAME = "spamops-sms-tokenizer"
 FORMAT_VERSION = 3
-# Format 2 differs only in dropping no stop words, so its files keep their meaning.
+# Format 2 differs only in dropping no stop words and backing off no unknown word, so its files keep
+# their meaning with both off.
 READABLE_FORMAT_VERSIONS = (2, FORMAT_VERSION)
 URL_TOKEN = "<url>"
 MONEY_TOKEN = "<money>"
@@ -73,6 +77,7 @@ DEFAULT_VOCAB_SIZE = 4000
 DEFAULT_MIN_COUNT = 2
 DEFAULT_PADDING = "post"
 DEFAULT_TRUNCATION = "pre"
+DEFAULT_OOV_PREFIX = 5
 # A standard list rather than one drawn from the dev file, so that choosing it tuned nothing to that file.
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 
@@ -185,6 +190,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         lowercase: bool = True,
         min_count: int = DEFAULT_MIN_COUNT,
         drop_stop_words: bool = True,
+        oov_prefix: int = DEFAULT_OOV_PREFIX,
     ) -> None:
         self.vocab_size = vocab_size
         self.length = length
@@ -193,12 +199,15 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         self.lowercase = lowercase
         self.min_count = min_count
         self.drop_stop_words = drop_stop_words
+        self.oov_prefix = oov_prefix
 
     def _check_params(self) -> None:
         if self.padding not in _SIDES or self.truncation not in _SIDES:
             raise ValueError(f"padding and truncation must be one of {_SIDES}")
         if self.length < 1 or self.min_count < 1:
             raise ValueError("length and min_count must be at least 1")
+        if self.oov_prefix < 0:
+            raise ValueError("oov_prefix must be 0 (off) or a number of characters")
         if self.vocab_size < 2:
             raise ValueError("vocab_size counts PAD and OOV, so it must be at least 2")
 
@@ -209,9 +218,18 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         kept = [(word, n) for word, n in counts.items() if n >= self.min_count]
         kept.sort(key=lambda item: (-item[1], item[0]))  # frequency first, ties alphabetical
         words = [word for word, _ in kept[: self.vocab_size - 2]]
-        self.vocabulary_: dict[str, int] = {word: index + 2 for index, word in enumerate(words)}
+        self._set_vocabulary(words)
         self.stop_words_ = STOP_WORDS if self.drop_stop_words else frozenset()
         return self
+
+    def _set_vocabulary(self, words: list[str]) -> None:
+        """Learned state from the ordered vocabulary: ids, and the id each word prefix backs off to."""
+        self.vocabulary_: dict[str, int] = {word: index + 2 for index, word in enumerate(words)}
+        self.prefixes_: dict[str, int] = {}
+        if self.oov_prefix:
+            for word in reversed(words):  # least frequent first, so the most frequent word's id wins
+                for end in range(self.oov_prefix, len(word) + 1):
+                    self.prefixes_[word[:end]] = self.vocabulary_[word]
 
     @property
     def n_ids_(self) -> int:
@@ -237,7 +255,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         vocabulary = self._fitted_vocabulary()  # first: an unfitted tokenizer has no stop words either
         if len(texts) <= SMALL_BATCH:
             rows = tokenize_many(texts, lowercase=self.lowercase)
-            fixed = [self._fixed_length_row(list(self._ids(self._without_stop_words(row)))) for row in rows]
+            fixed = [self._fixed_length_row(self._ids(self._without_stop_words(row))) for row in rows]
             return np.asarray(fixed, dtype=np.int64).reshape(len(rows), self.length)
         # One findall over all the texts, the separators kept as tokens: their positions give each text's
         # token count, and no Python list per text is built.
@@ -245,6 +263,9 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         with_separator = {**vocabulary, _SEPARATOR: _SEPARATOR_ID}
         ids = np.fromiter(map(with_separator.get, tokens, itertools.repeat(self.OOV_ID)), dtype=np.int64,
                           count=len(tokens))
+        if self.prefixes_:
+            unknown = np.flatnonzero(ids == self.OOV_ID)
+            ids[unknown] = [self._backoff_id(tokens[i]) for i in unknown.tolist()]
         separators = np.flatnonzero(ids == _SEPARATOR_ID)
         ends = np.append(separators, len(ids))
         lengths = np.diff(ends, prepend=-1) - 1  # the tokens between one separator (or the start) and the next
@@ -280,9 +301,22 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         dropped = is_stop & (rank <= excess[text_of])
         return ids[~dropped], lengths - np.bincount(text_of[dropped], minlength=len(lengths))
 
-    def _ids(self, tokens: list[str]) -> Iterator[int]:
-        # map() runs the dictionary lookups in C, ~3x faster than a comprehension.
-        return map(self._fitted_vocabulary().get, tokens, itertools.repeat(self.OOV_ID))
+    def _ids(self, tokens: list[str]) -> list[int]:
+        # map() runs the dictionary lookups in C, ~3x faster than a comprehension; most tokens are known.
+        ids = list(map(self._fitted_vocabulary().get, tokens, itertools.repeat(self.OOV_ID)))
+        if self.prefixes_:
+            for i, found in enumerate(ids):
+                if found == self.OOV_ID:
+                    ids[i] = self._backoff_id(tokens[i])
+        return ids
+
+    def _backoff_id(self, token: str) -> int:
+        """The id of the most frequent word sharing `token`'s longest prefix of >= oov_prefix characters, or OOV."""
+        for end in range(len(token), self.oov_prefix - 1, -1):
+            found = self.prefixes_.get(token[:end])
+            if found is not None:
+                return found
+        return self.OOV_ID
 
     def _fixed_length_row(self, ids: list[int]) -> list[int]:
         """`_fixed_length` of one text's ids, in plain Python (see SMALL_BATCH)."""
@@ -334,7 +368,7 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
                 f"{READABLE_FORMAT_VERSIONS} only (ids changed with class tokens), so refit it: "
                 "python scripts/fit_tokenizer.py"
             )
-        tokenizer = cls(**{"drop_stop_words": False, **document["params"]})
-        tokenizer.vocabulary_ = {word: index + 2 for index, word in enumerate(document["vocabulary"])}
+        tokenizer = cls(**{"drop_stop_words": False, "oov_prefix": 0, **document["params"]})
+        tokenizer._set_vocabulary(document["vocabulary"])
         tokenizer.stop_words_ = frozenset(document.get("stop_words", ()))
         return tokenizer

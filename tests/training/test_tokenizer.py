@@ -44,6 +44,21 @@ def test_encode_unknown_words_are_kept_as_oov_not_dropped() -> None:
     assert tokenizer.encode("qqq rrr call") == [1, 1, tokenizer.vocabulary_["call"], 0, 0]
 
 
+def test_unknown_word_backs_off_to_the_word_sharing_its_longest_prefix() -> None:
+    tokenizer = SmsTokenizer(vocab_size=100, min_count=1, oov_prefix=5).fit(
+        ["subscribe subscribe subscription", "subscribe win winner", "prizes prize"])
+    vocabulary = tokenizer.vocabulary_
+    # "subscr" is shared by both; "subscribe" is the more frequent. "subscripts" shares more with "subscription".
+    assert tokenizer.encode("subscribee subscripts")[:2] == [vocabulary["subscribe"], vocabulary["subscription"]]
+    # A shared prefix under 5 characters is no match ("winning" shares "winn" with "winner"); "prized" matches.
+    assert tokenizer.encode("winning prized")[:2] == [SmsTokenizer.OOV_ID, vocabulary["prize"]]
+
+
+def test_without_oov_prefix_every_unknown_word_is_oov() -> None:
+    tokenizer = SmsTokenizer(vocab_size=100, min_count=1, oov_prefix=0).fit(["subscribe"])
+    assert tokenizer.encode("subscribee")[0] == SmsTokenizer.OOV_ID
+
+
 def test_encode_empty_text_gives_all_pad() -> None:
     assert _fitted().encode("") == [SmsTokenizer.PAD_ID] * 30
 
@@ -162,7 +177,7 @@ def test_load_format_version_2_file_drops_no_stop_words(tmp_path: Path) -> None:
     }  # fmt: skip
     (tmp_path / TOKENIZER_FILE).write_text(json.dumps(document), encoding="utf-8")
     tokenizer = SmsTokenizer.load(tmp_path)
-    assert tokenizer.get_params()["drop_stop_words"] is False
+    assert tokenizer.get_params()["drop_stop_words"] is False and tokenizer.get_params()["oov_prefix"] == 0
     assert tokenizer.encode("the Call 09061701461 now ok ok") == [2, 1, 1, 1]
 
 
@@ -196,7 +211,8 @@ def test_fit_invalid_padding_raises() -> None:
 
 def test_clone_keeps_params_unchanged() -> None:
     params = {"vocab_size": 123, "length": 7, "padding": "pre", "truncation": "post", "min_count": 3}
-    assert clone(SmsTokenizer(**params)).get_params() == {**params, "lowercase": True, "drop_stop_words": True}
+    assert clone(SmsTokenizer(**params)).get_params() == {
+        **params, "lowercase": True, "drop_stop_words": True, "oov_prefix": 5}  # fmt: skip
 
 
 def test_transform_gives_every_text_the_ids_it_gets_alone() -> None:
@@ -216,7 +232,7 @@ def test_small_and_large_batches_give_the_same_ids(padding: str, truncation: str
                              drop_stop_words=drop_stop_words)  # fmt: skip
     tokenizer.fit(["free prize call now", "ok lar see you", "win cash"])
     texts = ["", "free", "ok lar", "free prize call now win cash txt", "see you " * 5, "x y z", "£5 now",
-             "the free a prize of call the now win", "to you to you free to"] * 2
+             "the free a prize of call the now win", "to you to you free to", "prizes freedom"] * 2
     assert len(texts) > SMALL_BATCH
     together = tokenizer.transform(texts)
     for size in range(1, SMALL_BATCH + 1):

@@ -5,8 +5,10 @@ pattern in its plain form (the lookbehind first) over the text, no hints, no joi
 one dictionary lookup per token and slicing for the fixed length.
 """
 
+import bisect
 import html
 import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -65,10 +67,35 @@ def reference_ids(tokenizer: SmsTokenizer, text: str) -> list[int]:
         stop_positions = [i for i, token in enumerate(tokens) if token in STOP_WORDS]
         dropped = set(stop_positions[: max(len(tokens) - length, 0)])
         tokens = [token for i, token in enumerate(tokens) if i not in dropped]
-    ids = [tokenizer.vocabulary_.get(token, SmsTokenizer.OOV_ID) for token in tokens]
+    ids = [tokenizer.vocabulary_.get(token) or reference_backoff(tokenizer, token) for token in tokens]
     ids = ids[:length] if tokenizer.truncation == "post" else ids[max(len(ids) - length, 0):]
     filler = [SmsTokenizer.PAD_ID] * (length - len(ids))
     return ids + filler if tokenizer.padding == "post" else filler + ids
+
+
+def reference_backoff(tokenizer: SmsTokenizer, token: str) -> int:
+    """By bisection in the sorted vocabulary: the words sharing the longest prefix with `token` lie next to
+    where it would sort; of all words with that prefix, the most frequent (lowest id)."""
+    if not tokenizer.oov_prefix:
+        return SmsTokenizer.OOV_ID
+    words, ids = _sorted_vocabulary(tokenizer)
+    at = bisect.bisect_left(words, token)
+    shared = max((_shared_length(token, word) for word in words[max(at - 1, 0) : at + 1]), default=0)
+    if shared < tokenizer.oov_prefix:
+        return SmsTokenizer.OOV_ID
+    prefix = token[:shared]
+    first, last = bisect.bisect_left(words, prefix), bisect.bisect_left(words, prefix + "\U0010ffff")
+    return min(ids[first:last])
+
+
+@cache
+def _sorted_vocabulary(tokenizer: SmsTokenizer) -> tuple[list[str], list[int]]:
+    pairs = sorted(tokenizer.vocabulary_.items())
+    return [word for word, _ in pairs], [index for _, index in pairs]
+
+
+def _shared_length(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +105,14 @@ def dev_texts(raw_dev: pd.DataFrame) -> list[str]:
 
 @pytest.fixture(
     scope="module",
-    params=[("pre", "post", True, True), ("post", "pre", True, True), ("post", "post", False, True),
-            ("post", "pre", True, False)],
-    ids=["pad-pre-cut-post", "pad-post-cut-pre", "cased", "stop-words-kept"],
+    params=[("pre", "post", True, True, 5), ("post", "pre", True, True, 5), ("post", "post", False, True, 3),
+            ("post", "pre", True, False, 0)],
+    ids=["pad-pre-cut-post", "pad-post-cut-pre", "cased-prefix-3", "format-2-tokens"],
 )  # fmt: skip
 def tokenizer(request: pytest.FixtureRequest, dev_texts: list[str]) -> SmsTokenizer:
-    padding, truncation, lowercase, drop_stop_words = request.param
-    return SmsTokenizer(padding=padding, truncation=truncation, lowercase=lowercase,
-                        drop_stop_words=drop_stop_words).fit(dev_texts)  # fmt: skip
+    padding, truncation, lowercase, drop_stop_words, oov_prefix = request.param
+    return SmsTokenizer(padding=padding, truncation=truncation, lowercase=lowercase, drop_stop_words=drop_stop_words,
+                        oov_prefix=oov_prefix).fit(dev_texts)  # fmt: skip
 
 
 def test_tokens_equal_the_reference_on_every_dev_text_and_edge_case(dev_texts: list[str]) -> None:
