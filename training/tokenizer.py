@@ -263,18 +263,28 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         with_separator = {**vocabulary, _SEPARATOR: _SEPARATOR_ID}
         ids = np.fromiter(map(with_separator.get, tokens, itertools.repeat(self.OOV_ID)), dtype=np.int64,
                           count=len(tokens))
+        unknown = np.flatnonzero(ids == self.OOV_ID)
+        unknown_words = [tokens[i] for i in unknown.tolist()]
+        is_stop = self._stop_word_mask(ids, unknown, unknown_words) if self.stop_words_ else None
         if self.prefixes_:
-            unknown = np.flatnonzero(ids == self.OOV_ID)
-            ids[unknown] = [self._backoff_id(tokens[i]) for i in unknown.tolist()]
+            backoff = {word: self._backoff_id(word) for word in set(unknown_words)}  # unknown words repeat too
+            ids[unknown] = list(map(backoff.__getitem__, unknown_words))
         separators = np.flatnonzero(ids == _SEPARATOR_ID)
         ends = np.append(separators, len(ids))
         lengths = np.diff(ends, prepend=-1) - 1  # the tokens between one separator (or the start) and the next
         words = ids != _SEPARATOR_ID
-        if self.stop_words_ and (lengths > self.length).any():
-            is_stop = np.fromiter(map(self.stop_words_.__contains__, tokens), dtype=bool, count=len(tokens))
+        if is_stop is not None and (lengths > self.length).any():
             ids, lengths = self._drop_stop_words(ids[words], is_stop[words], lengths)
             return self._fixed_length(ids, lengths)
         return self._fixed_length(ids[words], lengths)
+
+    def _stop_word_mask(self, ids: np.ndarray, unknown: np.ndarray, unknown_words: list[str]) -> np.ndarray:
+        """Which tokens behind `ids` are stop words: known words by id (in numpy), unknown ones by spelling."""
+        by_id = np.zeros(self.n_ids_, dtype=bool)
+        by_id[[self.vocabulary_[word] for word in self.stop_words_ if word in self.vocabulary_]] = True
+        is_stop = by_id[np.maximum(ids, self.PAD_ID)]  # a separator (-1) reads PAD's False
+        is_stop[unknown] = [word in self.stop_words_ for word in unknown_words]
+        return is_stop
 
     def _without_stop_words(self, tokens: list[str]) -> list[str]:
         """`tokens` less their first stop words, as many as they are over `length` (plain Python)."""
