@@ -8,6 +8,14 @@ from api.common.batching import MicroBatcher
 LINGER = 0.2
 
 
+async def later() -> None:
+    """Let the loop run a few turns: without a linger the pending batch has started by then (it starts
+    after one), with one it is still waiting. Counted in turns, not wall time: on a loaded CI machine a
+    50 ms sleep once overran the 200 ms linger."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
 class Recorder:
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
@@ -37,7 +45,7 @@ def test_linger_collects_items_that_arrive_later() -> None:
         recorder = Recorder()
         batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER)
         first = asyncio.ensure_future(batcher.submit(1))
-        await asyncio.sleep(LINGER / 4)
+        await later()
         await asyncio.gather(first, batcher.submit(2))
         await batcher.close()
         return recorder
@@ -68,7 +76,7 @@ def test_linger_when_concurrent_waits_after_a_batch_of_several() -> None:
                                linger_when_concurrent=True)
         await asyncio.gather(batcher.submit(1), batcher.submit(2))  # concurrent callers
         late = asyncio.ensure_future(batcher.submit(3))
-        await asyncio.sleep(LINGER / 4)
+        await later()
         await asyncio.gather(late, batcher.submit(4))  # within the linger: one batch
         await batcher.close()
         return recorder
