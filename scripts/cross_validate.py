@@ -2,7 +2,7 @@
 
     python scripts/cross_validate.py --data ../shared/data/sms_spam_dev.csv [--versions v1,v2,v3]
         [--folds 5] [--repeats 5] [--vocab-size N --min-count N --truncation pre|post --padding pre|post]
-        [--keep-stop-words]
+        [--keep-stop-words] [--oov-prefix N]
 
 Near-duplicates and spam template families stay in one fold (training.splits); the v2 tokenizer is
 fitted inside each fold on its training part. Reports mean, sample sd, the lower bound mean - sd used
@@ -29,7 +29,7 @@ from training.cross_validation import (
 from training.raw_data import read_raw_csv
 from training.versions import VERSIONS
 
-TOKENIZER_OPTIONS = ("vocab_size", "min_count", "truncation", "padding", "drop_stop_words")
+TOKENIZER_OPTIONS = ("vocab_size", "min_count", "truncation", "padding", "drop_stop_words", "oov_prefix")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -44,7 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--truncation", choices=("pre", "post"), help="tokenizer override")
     parser.add_argument("--padding", choices=("pre", "post"), help="tokenizer override")
     parser.add_argument("--keep-stop-words", dest="drop_stop_words", action="store_const", const=False,
-                        help="tokenizer override: long texts keep their stop words (format 2's tokens)")  # fmt: skip
+                        help="tokenizer override: long texts keep their stop words")  # fmt: skip
+    parser.add_argument("--oov-prefix", type=int, help="tokenizer override (0: every unknown word is OOV)")
     parser.add_argument("--latency-calls", type=int, default=1000, help="single-row calls timed; 0 skips latency")
     parser.add_argument("--examples", type=int, default=5, help="misclassified texts listed per version")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
