@@ -218,13 +218,14 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         kept = [(word, n) for word, n in counts.items() if n >= self.min_count]
         kept.sort(key=lambda item: (-item[1], item[0]))  # frequency first, ties alphabetical
         words = [word for word, _ in kept[: self.vocab_size - 2]]
-        self._set_vocabulary(words)
-        self.stop_words_ = STOP_WORDS if self.drop_stop_words else frozenset()
+        self._set_state(words, STOP_WORDS)
         return self
 
-    def _set_vocabulary(self, words: list[str]) -> None:
-        """Learned state from the ordered vocabulary: ids, and the id each word prefix backs off to."""
+    def _set_state(self, words: list[str], stop_words: Iterable[str]) -> None:
+        """The learned state, from fit or a file: ids of the ordered vocabulary, the stop words (none
+        without `drop_stop_words`), and the id each word prefix backs off to."""
         self.vocabulary_: dict[str, int] = {word: index + 2 for index, word in enumerate(words)}
+        self.stop_words_ = frozenset(stop_words) if self.drop_stop_words else frozenset()
         self.prefixes_: dict[str, int] = {}
         if self.oov_prefix:
             for word in reversed(words):  # least frequent first, so the most frequent word's id wins
@@ -375,10 +376,11 @@ class SmsTokenizer(BaseEstimator, TransformerMixin):
         if found not in READABLE_FORMAT_VERSIONS:
             raise ValueError(
                 f"{path} has tokenizer format version {found}; this code reads format versions "
-                f"{READABLE_FORMAT_VERSIONS} only (ids changed with class tokens), so refit it: "
+                f"{READABLE_FORMAT_VERSIONS} only (format 1's ids mean other words), so refit it: "
                 "python scripts/fit_tokenizer.py"
             )
         tokenizer = cls(**{"drop_stop_words": False, "oov_prefix": 0, **document["params"]})
-        tokenizer._set_vocabulary(document["vocabulary"])
-        tokenizer.stop_words_ = frozenset(document.get("stop_words", ()))
+        if tokenizer.drop_stop_words and not isinstance(document.get("stop_words"), list):
+            raise ValueError(f"{path} drops stop words but lists none under \"stop_words\"; refit it")
+        tokenizer._set_state(document["vocabulary"], document.get("stop_words", ()))
         return tokenizer

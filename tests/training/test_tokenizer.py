@@ -167,6 +167,16 @@ def test_load_current_format_file_written_by_hand_is_read(tmp_path: Path) -> Non
     assert SmsTokenizer.load(tmp_path).encode("the Call 09061701461 now ok ok") == [3, 2, 1, 1]
 
 
+def test_load_format_3_file_that_drops_stop_words_without_listing_them_is_refused(tmp_path: Path) -> None:
+    _fitted().save(tmp_path)
+    path = tmp_path / TOKENIZER_FILE
+    document = json.loads(path.read_text(encoding="utf-8"))
+    del document["stop_words"]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="drops stop words but lists none"):
+        SmsTokenizer.load(tmp_path)
+
+
 def test_load_format_version_2_file_drops_no_stop_words(tmp_path: Path) -> None:
     # Format 2 predates dropping stop words: its file is read as it was written, cutting by truncation only.
     document = {
