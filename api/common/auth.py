@@ -175,11 +175,15 @@ def _keyed_caller(request: Request, given: str) -> Caller:
     return key.caller()
 
 
+def _required_caller(request: Request, given: str | None) -> Caller:
+    if given is None:
+        raise _unauthorised(f"missing {API_KEY_HEADER} header")
+    return _keyed_caller(request, given)
+
+
 async def authenticated_caller(request: Request, x_api_key: ApiKeyHeaderDep = None) -> Caller:
     """Dependency: the keyed caller, or 401 with a JSON detail."""
-    if x_api_key is None:
-        raise _unauthorised(f"missing {API_KEY_HEADER} header")
-    return _keyed_caller(request, x_api_key)
+    return _required_caller(request, x_api_key)
 
 
 def caller_of(request: Request) -> Caller:
@@ -208,10 +212,14 @@ def _forbidden(caller: Caller, scope: str, user_id: str | None = None) -> HTTPEx
                          detail=f"caller {caller.name} lacks the {scope} scope{target}")
 
 
+# The scope checks below take the key header directly rather than through `AuthenticatedCaller`: FastAPI
+# solves each nested dependency per request, and one level less saved ~20 us of the inbox's ~380 us
+# `POST /sms` (measured in-process). The header stays a `Security` parameter, which documents the scheme.
 def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
     """Dependency factory: the keyed caller if it holds `scope` (or admin), else 401/403."""
 
-    async def scoped_caller(caller: AuthenticatedCaller) -> Caller:
+    async def scoped_caller(request: Request, x_api_key: ApiKeyHeaderDep = None) -> Caller:
+        caller = _required_caller(request, x_api_key)
         if not caller.may(scope):
             raise _forbidden(caller, scope)
         return caller
@@ -222,7 +230,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
 def require_user_scope(scope: str) -> Callable[..., Awaitable[Caller]]:
     """As `require_scope`, for a route with a `{user_id}` path parameter: `read@<that user>` counts too."""
 
-    async def user_scoped_caller(request: Request, caller: AuthenticatedCaller) -> Caller:
+    async def user_scoped_caller(request: Request, x_api_key: ApiKeyHeaderDep = None) -> Caller:
+        caller = _required_caller(request, x_api_key)
         user_id = request.path_params.get("user_id")
         if not caller.may(scope, user_id):
             raise _forbidden(caller, scope, user_id)

@@ -2,11 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from api.common.auth import WRITE, require_scope
-from api.inbox.deps import PipelineDep
-from api.inbox.pipeline import Incoming
+from api.inbox.pipeline import InboxPipeline, Incoming
 from api.inbox.schemas import IDEMPOTENCY_KEY_PATTERN, InboxResult, InboxSms
 
 router = APIRouter(tags=["inbox"])
@@ -32,8 +31,11 @@ IdempotencyKey = Annotated[
     },
 )
 async def receive_sms(
-    body: InboxSms, pipeline: PipelineDep, response: Response, idempotency_key: IdempotencyKey = None
+    body: InboxSms, request: Request, response: Response, idempotency_key: IdempotencyKey = None
 ) -> InboxResult:
+    # The pipeline is read from the app's state rather than injected: on this per-message route a
+    # dependency costs ~30 us of the ~300 us the request takes in-process (measured), as auth's did.
+    pipeline: InboxPipeline = request.app.state.pipeline
     outcome = await pipeline.receive(Incoming(body, idempotency_key))
     if not outcome.pushed:
         response.status_code = status.HTTP_202_ACCEPTED

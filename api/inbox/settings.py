@@ -1,8 +1,10 @@
 """Inbox settings: one class, read from the environment and `.env`."""
 
 from functools import lru_cache
+from typing import Annotated
 
 from pydantic import Field, model_validator
+from pydantic_settings import NoDecode
 
 from api.common.auth import ApiKeySettings, outbound_api_key
 from api.common.settings import BaseServiceSettings, ServiceUrl
@@ -16,6 +18,8 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     user_data_url: ServiceUrl = "http://127.0.0.1:8111"
     model_serving_url: ServiceUrl = "http://127.0.0.1:8000"
     feature_server_url: ServiceUrl = "http://127.0.0.1:6566"
+    # A sender's webhook calls the inbox, never the inbox page: no browser origin is trusted unless set.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Every outbound call: per-attempt timeouts, then a bounded number of attempts within a deadline.
     upstream_timeout_seconds: float = Field(default=2.0, gt=0)

@@ -227,6 +227,18 @@ def test_without_valid_key_is_401(client: TestClient, upstreams: FakeUpstreams, 
     assert upstreams.store_calls == []
 
 
+def test_key_is_checked_before_the_body(client: TestClient, upstreams: FakeUpstreams) -> None:
+    assert client.post("/sms", json={"sms_text": 5}).status_code == 401
+    assert client.post("/sms", json={"sms_text": 5}, headers=AUTH).status_code == 422
+
+
+def test_no_browser_origin_is_trusted_by_default(client: TestClient) -> None:
+    preflight = {"Origin": "http://127.0.0.1:8080", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in client.options("/sms", headers=preflight).headers
+    response = client.post("/sms", json=MESSAGE, headers={**AUTH, "Origin": "http://127.0.0.1:8080"})
+    assert response.status_code == 201 and "access-control-allow-origin" not in response.headers
+
+
 def test_read_only_key_is_403_and_write_key_is_201(client: TestClient, upstreams: FakeUpstreams) -> None:
     refused = client.post("/sms", json=MESSAGE, headers={"X-API-Key": "web-key"})
     assert refused.status_code == 403 and refused.json() == {"detail": "caller web lacks the write scope"}
