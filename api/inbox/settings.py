@@ -37,7 +37,7 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     ingest_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)
     # Offline writes follow the answer: one at a time, each collecting the rows of `offline_linger_seconds`.
     # Their rows stay pending until written, so this delays the offline row, never loses it. An offline push
-    # costs `feast serve` ~4 ms of CPU plus ~0.05 ms a row: 1 s rather than 0.25 s took ~8 % off its CPU per
+    # costs `feast serve` ~4 ms of CPU plus ~0.05 ms a row: 1 s rather than 0.25 s took 8-13 % off its CPU per
     # message at 16 clients (docs/benchmarks.md), and stays below RECOVERY_MIN_AGE_SECONDS.
     offline_batch_max: int = Field(default=1000, ge=1, le=5000)
     offline_linger_seconds: float = Field(default=1.0, ge=0, le=5)
