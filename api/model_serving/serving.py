@@ -1,4 +1,5 @@
 """The prediction path: one object owns the order memory cache → persisted cache → batched compute.
+(The persisted cache holds predictions; text_to_features results stay in the memory cache, see `_persisted`.)
 
 Every route calls `Serving.resolve`. On the event loop it answers what the in-process caches hold
 (a result in the prediction LRU, an online row in the feature cache) without a thread hop. The rest
@@ -191,7 +192,8 @@ class Serving:
             job = _Job(model, endpoint, pending, skip_cache)
             self._enqueue(job)
             await job.future
-            self._keep([item.outcome for item in pending if item.outcome and not item.outcome.from_cache])
+            computed = [item.outcome for item in pending if item.outcome and not item.outcome.from_cache]
+            self._keep(computed, persist=_persisted(endpoint))
         outcomes = [item.outcome if item.found else None for item in items]
         self._check_freshness(model, items)
         return outcomes
@@ -211,11 +213,12 @@ class Serving:
         item.key = cache_key(model, FEATURES_TO_PREDICTION, item.query.input_json)
         item.features_at = row.event_time
 
-    def _keep(self, computed: list[Outcome]) -> None:
+    def _keep(self, computed: list[Outcome], *, persist: bool) -> None:
         """The LRU at once (on the loop); the persisted cache on the write-behind thread."""
         for outcome in computed:
             self.memory.put(outcome.key, outcome.value)
-            self.writer.submit("prediction_cache_put", self._put_persisted, outcome.key, outcome.value)
+            if persist:
+                self.writer.submit("prediction_cache_put", self._put_persisted, outcome.key, outcome.value)
 
     def _put_persisted(self, key: CacheKey, value: Value) -> None:
         self.persisted.put(key, value, self.settings.cache_ttl_seconds)
@@ -294,7 +297,7 @@ class Serving:
         try:
             self._read_features(jobs[0].model, [item for job in jobs for item in job.items if item.query is None])
             for job in jobs:
-                if not job.skip_cache:
+                if not job.skip_cache and _persisted(job.endpoint):
                     for item in job.items:
                         if item.found and item.outcome is None:
                             item.outcome = self._get_persisted(item)
@@ -342,6 +345,13 @@ class Serving:
             values = list(timed_predictions(job.model, rows))
         for item, value in zip(items, values, strict=True):
             item.outcome = Outcome(item.key, value, False, item.features_at)  # type: ignore[arg-type]
+
+
+def _persisted(endpoint: str) -> bool:
+    """Whether results go to the persisted cache: predictions only. A text's features cost ~20 us to compute,
+    less than a SQLite read and a write-behind put to keep them; for the inbox's features calls, every text
+    new, that layer was ~20 % of the call's CPU for nothing (docs/benchmarks.md). Features stay in the LRU."""
+    return endpoint != TEXT_TO_FEATURES
 
 
 def _settle(future: asyncio.Future[None], exc: BaseException) -> None:

@@ -21,7 +21,7 @@ from api.model_serving.serving import (
     canonical_json,
 )
 from api.model_serving.settings import ModelServingSettings
-from contract.routes import FEATURES_TO_PREDICTION, TEXT_TO_PREDICTION
+from contract.routes import FEATURES_TO_PREDICTION, TEXT_TO_FEATURES, TEXT_TO_PREDICTION
 from tests.api.model_serving.conftest import ONLINE_ROWS, FakeModel, FakeReader
 
 
@@ -100,6 +100,24 @@ def test_computed_results_go_to_both_layers_with_the_ttl(writer: WriteBehind) ->
     writer.flush()
     assert serving.memory.get(outcome.key) == outcome.value
     assert serving.persisted.rows == {outcome.key: outcome.value} and serving.persisted.ttls == [30]
+
+
+def test_features_stay_in_memory_and_never_touch_the_persisted_cache(writer: WriteBehind) -> None:
+    serving = make_serving(writer)
+    model = serving.models["v1"]
+    stored = cache_key(model, TEXT_TO_FEATURES, query(1, []).input_json)
+    serving.persisted.put(stored, {"features": [9.0]}, 60)  # a hit, were the layer read
+
+    async def main() -> list[Outcome | None]:
+        return await serving.resolve(model, TEXT_TO_FEATURES, [query(0, [1.0, 0.0]), query(1, [0.0, 1.0])])
+
+    first, second = asyncio.run(main())
+    writer.flush()
+    assert first and second and not first.from_cache and second.value == {"features": [0.0, 1.0]}
+    assert serving.memory.get(first.key) == {"features": [1.0, 0.0]}
+    assert list(serving.persisted.rows) == [stored]  # nothing written either
+    again, _ = asyncio.run(main())
+    assert again and again.from_cache  # the memory layer still answers a repeated text
 
 
 def test_memory_layer_expires_after_the_ttl(writer: WriteBehind) -> None:
