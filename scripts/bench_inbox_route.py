@@ -49,7 +49,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=5000, help="measured requests (0: start-up and warm-up only)")
     parser.add_argument("--warmup", type=int, default=300)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.requests < 0 or args.warmup < 0:
+        parser.error("--requests and --warmup must be >= 0")
+    return args
 
 
 def request_scope(body: bytes) -> dict[str, Any]:
