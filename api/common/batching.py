@@ -9,7 +9,10 @@ A batch may also `linger`: start that long after a slot is free, so that one fix
 shared by every item that arrives meanwhile. Work off the answer's path lingers always. Work on it
 lingers with `linger_when_concurrent` only after a batch of several items: its callers, just
 answered, are likely to send again within moments, and the wait lets them share one batch instead of
-splitting into two that alternate. A lone caller's batches hold one item each, so it never waits.
+splitting into two that alternate. That wait ends as soon as as many items are queued as the last
+batch held, so callers that are back at once never sit out the rest of it (on the inbox at 16 clients,
+about 10 % more messages/s than waiting the whole linger; docs/benchmarks.md). A lone caller's batches
+hold one item each, so it never waits.
 """
 
 import asyncio
@@ -43,6 +46,7 @@ class MicroBatcher(Generic[T, R]):
         self._slots = asyncio.Semaphore(max_in_flight)
         self._queue: list[_Job[T, R]] = []
         self._dispatcher: asyncio.Task[None] | None = None
+        self._callers_back: asyncio.Event | None = None  # while lingering: set once the last batch's size is queued
         self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
@@ -55,6 +59,8 @@ class MicroBatcher(Generic[T, R]):
     def _enqueue(self, item: T) -> asyncio.Future[R]:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append(_Job(item, future))
+        if self._callers_back is not None and len(self._queue) >= self._last_batch_size:
+            self._callers_back.set()
         if self._dispatcher is None:
             self._dispatcher = asyncio.create_task(self._dispatch(), name="micro-batcher")
         return future
@@ -63,7 +69,7 @@ class MicroBatcher(Generic[T, R]):
         try:
             while self._queue:
                 await self._slots.acquire()
-                await asyncio.sleep(self._linger())  # at least one loop turn: items already received join
+                await self._linger()  # at least one loop turn: items already received join
                 batch = self._queue[: self.max_batch]
                 self._last_batch_size = len(batch)
                 del self._queue[: self.max_batch]
@@ -73,10 +79,19 @@ class MicroBatcher(Generic[T, R]):
         finally:
             self._dispatcher = None
 
-    def _linger(self) -> float:
-        if self.linger_when_concurrent and self._last_batch_size <= 1:
-            return 0.0
-        return self.linger_seconds
+    async def _linger(self) -> None:
+        if not self.linger_when_concurrent:
+            await asyncio.sleep(self.linger_seconds)
+        elif self._last_batch_size <= 1 or len(self._queue) >= self._last_batch_size:
+            await asyncio.sleep(0)
+        else:
+            self._callers_back = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._callers_back.wait(), self.linger_seconds)
+            except TimeoutError:
+                pass
+            finally:
+                self._callers_back = None
 
     async def _run(self, batch: list[_Job[T, R]]) -> None:
         try:

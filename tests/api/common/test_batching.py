@@ -82,3 +82,39 @@ def test_linger_when_concurrent_waits_after_a_batch_of_several() -> None:
         return recorder
 
     assert asyncio.run(scenario()).batches == [[1, 2], [3, 4]]
+
+
+def after_a_batch_of(batcher: MicroBatcher, size: int) -> asyncio.Future:
+    return asyncio.gather(*(batcher.submit(i) for i in range(size)))
+
+
+def test_linger_when_concurrent_ends_once_the_last_batchs_callers_are_back() -> None:
+    async def scenario() -> tuple[float, Recorder]:
+        recorder = Recorder()
+        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
+                               linger_when_concurrent=True)
+        await after_a_batch_of(batcher, 2)
+        sent = time.monotonic()
+        first = asyncio.ensure_future(batcher.submit(3))
+        await later()
+        await asyncio.gather(first, batcher.submit(4))  # both back: the batch need not sit out the linger
+        await batcher.close()
+        return recorder.started[-1] - sent, recorder
+
+    waited, recorder = asyncio.run(scenario())
+    assert recorder.batches == [[0, 1], [3, 4]] and waited < LINGER / 2
+
+
+def test_linger_when_concurrent_waits_it_out_while_callers_are_missing() -> None:
+    async def scenario() -> tuple[float, Recorder]:
+        recorder = Recorder()
+        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
+                               linger_when_concurrent=True)
+        await after_a_batch_of(batcher, 3)
+        sent = time.monotonic()
+        await asyncio.gather(batcher.submit(3), batcher.submit(4))  # one of the three never comes back
+        await batcher.close()
+        return recorder.started[-1] - sent, recorder
+
+    waited, recorder = asyncio.run(scenario())
+    assert recorder.batches == [[0, 1, 2], [3, 4]] and waited >= LINGER * 0.9
