@@ -18,8 +18,11 @@ CPU, which the write path under test needs. One watcher reads every message wait
 per poll; how long after its answer a 201 was confirmed is reported too. A client sends its next
 message as soon as its answer arrives (as a telco's webhook would), while the read that confirms the
 last one runs beside it; the run, and the throughput's clock, end when every message is confirmed.
-The load generator uses aiohttp: httpx's client costs about ten times more CPU per request
-(`scripts/bench_http_clients.py`), which on 2 cores would be taken from the servers under test.
+The load generator sends with the lean keep-alive client that `bench_serving.py`, the serving rate's
+benchmark, uses (`benchlib.RawConnection`), on uvloop as the services run: on 2 cores its CPU is taken
+from the servers under test, and with aiohttp on asyncio's own loop it was ~0.2-0.3 ms per message,
+against ~0.1 now (`cpu_ms_per_msg.load_generator`), so the two benchmarks of one round now cost their
+servers the same. Each client keeps one connection to the inbox; the watcher keeps its own.
 Every message's text is new to the platform (a token per run), so no run is helped by model serving's
 cache holding an earlier run's texts. Throughput: messages per second over the whole run. Requests
 are bounded (--requests <= 20000) and only loopback URLs are accepted. Prints one JSON object and a
@@ -40,8 +43,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
-from benchlib import group_cpu_seconds, percentile
+import uvloop
+from benchlib import RawConnection, group_cpu_seconds, http_request, percentile
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_REQUESTS = 20_000
@@ -93,11 +96,46 @@ class Results:
     transport_errors: int = 0
 
 
+TRANSPORT_ERRORS = (OSError, TimeoutError, asyncio.IncompleteReadError)
+
+
+class StatusError(Exception):
+    """An answer other than 200 to the watcher's read."""
+
+
+class Client:
+    """One keep-alive connection, opened on first use and again after a failure; each request within `timeout`."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url, self.timeout = url, timeout
+        self._connection: RawConnection | None = None
+
+    async def post(self, path: str, body: dict[str, Any], headers: str = "") -> tuple[int, Any]:
+        request = http_request(self.url, path, json.dumps(body).encode(), headers)
+        try:
+            async with asyncio.timeout(self.timeout):
+                if self._connection is None:
+                    self._connection = await RawConnection.open(self.url, self.timeout)
+                status, content = await self._connection.send(request)
+        except TRANSPORT_ERRORS:
+            self.close()
+            raise
+        try:
+            return status, json.loads(content)
+        except ValueError:  # a plain-text error page: its status is what counts
+            return status, None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 class OnlineWatcher:
     """Polls `feast serve` for all messages in flight at once; `seen(sms_id)` waits for one of them."""
 
-    def __init__(self, client: aiohttp.ClientSession, url: str, poll_interval: float, results: Results) -> None:
-        self.client, self.url, self.poll_interval, self.results = client, url, poll_interval, results
+    def __init__(self, client: Client, poll_interval: float, results: Results) -> None:
+        self.client, self.poll_interval, self.results = client, poll_interval, results
         self.waiting: dict[str, asyncio.Future[tuple[float, bool]]] = {}
         self.first_read: set[str] = set()  # waiting, and no read has started since
         self._poller: asyncio.Task[None] | None = None
@@ -125,7 +163,7 @@ class OnlineWatcher:
                 self.first_read = set()
                 try:
                     present = await self._present(asked)
-                except (aiohttp.ClientError, TimeoutError) as exc:  # counted; read again next time
+                except (*TRANSPORT_ERRORS, StatusError) as exc:  # counted; read again next time
                     self.results.transport_errors += 1
                     print(f"transport error: {exc!r}", file=sys.stderr)
                     present = []
@@ -140,21 +178,20 @@ class OnlineWatcher:
 
     async def _present(self, sms_ids: list[str]) -> list[str]:
         body = {"features": ["sms_features2:features"], "entities": {"sms_id": sms_ids}}
-        async with self.client.post(self.url + "/get-online-features", json=body) as response:
-            response.raise_for_status()
-            data = await response.json()
+        status, data = await self.client.post("/get-online-features", body)
+        if status != 200:
+            raise StatusError(f"feast serve answered {status}")
         statuses = data["results"][data["metadata"]["feature_names"].index("features")]["statuses"]
         return [sms_id for sms_id, status in zip(sms_ids, statuses, strict=True) if status == "PRESENT"]
 
 
-async def one_message(client: aiohttp.ClientSession, args: argparse.Namespace, i: int,
+async def one_message(client: Client, args: argparse.Namespace, i: int,
                       results: Results | None) -> tuple[int, str, float, float] | None:
     """POST one message: (status, sms_id, sent, answered) for a 201 or 202, else None."""
     text = f"{TEXTS[i % len(TEXTS)]} #{args.run_id}-{i}"
     body = {"recipient_id": args.recipient, "sender_id": f"bench-{i}", "sms_text": text}
     started = time.perf_counter()
-    async with client.post(args.inbox_url + "/sms", json=body, headers={"X-API-Key": args.api_key}) as response:
-        status, answer = response.status, await response.json()
+    status, answer = await client.post("/sms", body, f"X-API-Key: {args.api_key}\r\n")
     posted = time.perf_counter()
     if results is not None:
         results.statuses[status] += 1
@@ -183,24 +220,24 @@ async def confirm(watcher: OnlineWatcher, args: argparse.Namespace, answered: tu
 
 
 async def run(args: argparse.Namespace) -> tuple[Results, float]:
-    connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
-    timeout = aiohttp.ClientTimeout(total=args.deadline)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-        results = Results()
-        watcher = OnlineWatcher(client, args.feature_server_url, args.poll_interval, results)
+    results = Results()
+    inboxes = [Client(args.inbox_url, args.deadline) for _ in range(args.concurrency)]
+    reader = Client(args.feature_server_url, args.deadline)
+    watcher = OnlineWatcher(reader, args.poll_interval, results)
+    try:
         for i in range(args.warmup):
-            if (answered := await one_message(client, args, -1 - i, None)) is not None:
+            if (answered := await one_message(inboxes[0], args, -1 - i, None)) is not None:
                 await confirm(watcher, args, answered, None)
         confirmations: set[asyncio.Task[None]] = set()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(args.requests):
             queue.put_nowait(i)
 
-        async def worker() -> None:
+        async def worker(client: Client) -> None:
             while not queue.empty():
                 try:
                     answered = await one_message(client, args, queue.get_nowait(), results)
-                except (aiohttp.ClientError, TimeoutError) as exc:  # counted and reported, not fatal
+                except TRANSPORT_ERRORS as exc:  # counted and reported, not fatal
                     results.transport_errors += 1
                     print(f"transport error: {exc!r}", file=sys.stderr)
                     continue
@@ -210,9 +247,12 @@ async def run(args: argparse.Namespace) -> tuple[Results, float]:
                     task.add_done_callback(confirmations.discard)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        await asyncio.gather(*(worker(client) for client in inboxes))
         await asyncio.gather(*confirmations)  # the run ends when every message is known to be online
         return results, time.perf_counter() - started
+    finally:
+        for client in (*inboxes, reader):
+            client.close()
 
 
 def report(args: argparse.Namespace, results: Results, elapsed: float, command: str) -> dict[str, Any]:
@@ -248,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cpu_before = group_cpu_seconds(args.run_dir) if args.run_dir else {}
     own_cpu = time.process_time()
-    results, elapsed = asyncio.run(run(args))
+    results, elapsed = uvloop.run(run(args))
     own_cpu = time.process_time() - own_cpu
     command = "python scripts/bench_realtime.py " + shlex.join(a for a in (argv or sys.argv[1:]) if a != args.api_key)
     row = report(args, results, elapsed, command)

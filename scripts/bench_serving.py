@@ -25,10 +25,9 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvloop
-from benchlib import DEV_CSV, PROJECT_ROOT, latency_ms
+from benchlib import DEV_CSV, PROJECT_ROOT, RawConnection, http_request, latency_ms
 
 sys.path.insert(0, str(PROJECT_ROOT))  # run as a plain script from anywhere
 
@@ -48,7 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--against", default="", help="a second server's URL: one client alternates between "
                         "--url and it, request by request (see run_paired); the same key goes to both")
     parser.add_argument("--cache", choices=("skip", "use"), default="skip", help="send skip_cache true/false")
-    parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="see RawConnection")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="see benchlib.RawConnection")
     parser.add_argument("--data", type=Path, default=DEV_CSV, help="CSV with sms_id,text columns")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
     parser.add_argument("--api-key", default="", help="send as X-API-Key (give the key a high RATE_LIMIT_CALLERS "
@@ -96,37 +95,6 @@ def request_bodies(args: argparse.Namespace, rows: list[tuple[str, str]]) -> lis
     return bodies
 
 
-class RawConnection:
-    """A minimal HTTP/1.1 keep-alive client: pre-encoded requests, Content-Length responses.
-
-    On 2 cores the generator competes with the server for CPU, and httpx spends several times
-    more CPU per request than this; `--client httpx` is there to cross-check.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, url: str, timeout: float) -> "RawConnection":
-        parts = urlsplit(url)
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
-        return cls(reader, writer)
-
-    async def send(self, request: bytes) -> int:
-        self.writer.write(request)
-        response_head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in response_head.split(b"\r\n")[1:]:
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await self.reader.readexactly(length)
-        return int(response_head[9:12])
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 class RawClient:
     def __init__(self, url: str, timeout: float, api_key: str) -> None:
         self.url, self.timeout = url, timeout
@@ -134,13 +102,7 @@ class RawClient:
 
     def prepare(self, bodies: list[Body]) -> list[bytes]:
         """Whole requests, encoded before the clock starts."""
-        host = urlsplit(self.url).netloc
-        return [
-            f"{'POST' if body else 'GET'} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"{self.key_header}Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-            for path, body in bodies
-        ]
+        return [http_request(self.url, path, body, self.key_header) for path, body in bodies]
 
     async def worker(self, queue: Iterator[bytes], record: "Recorder") -> None:
         connection = await RawConnection.open(self.url, self.timeout)
@@ -155,7 +117,7 @@ class RawClient:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                status = str(await connection.send(request))
+                status = str((await connection.send(request))[0])
         except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
             status = type(exc).__name__
             connection.close()

@@ -1,9 +1,12 @@
-"""What the benchmark scripts share: the dev data's location, latency percentiles, services' CPU use."""
+"""What the benchmark scripts share: the dev data's location, latency percentiles, services' CPU use, and
+the lean HTTP/1.1 client their load generators send with."""
 
+import asyncio
 import math
 import os
 import statistics
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_CSV = PROJECT_ROOT.parent / "shared" / "data" / "sms_spam_dev.csv"
@@ -41,3 +44,43 @@ def group_cpu_seconds(run_dir: Path) -> dict[str, float]:
         if name is not None:
             used[name] += (int(fields[11]) + int(fields[12])) / ticks
     return used
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive client: pre-encoded requests (`http_request`), Content-Length responses.
+
+    On 2 cores the load generator competes with the servers under test for CPU, and a general client
+    costs several times more CPU per request than this (httpx ~10x, aiohttp ~2x); every request a
+    benchmark makes goes through it, so the reference it compares with is measured the same way.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, url: str, timeout: float) -> "RawConnection":
+        parts = urlsplit(url)
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
+        return cls(reader, writer)
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """(status, body) of one request; raises OSError or asyncio.IncompleteReadError if the connection fails."""
+        self.writer.write(request)
+        response_head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in response_head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return int(response_head[9:12]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def http_request(url: str, path: str, body: bytes = b"", headers: str = "") -> bytes:
+    """A whole request for `RawConnection.send`: POST with a JSON body, GET without; `headers` are lines
+    ending in CRLF."""
+    method = "POST" if body else "GET"
+    return (f"{method} {path} HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\nContent-Type: application/json\r\n"
+            f"{headers}Content-Length: {len(body)}\r\n\r\n".encode() + body)

@@ -33,7 +33,7 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     # up to `ingest_batches_in_flight` such batches at once. One store call holds a whole batch.
     ingest_batch_max: int = Field(default=USER_DATA_BATCH_MAX, ge=1, le=USER_DATA_BATCH_MAX)
     ingest_batches_in_flight: int = Field(default=2, ge=1, le=32)
-    # Under concurrency only, a store batch waits this long for the callers just answered (api.common.batching).
+    # Under concurrency only, a store batch waits up to this long for the callers just answered (api.common.batching).
     ingest_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)
     # Offline writes follow the answer: one at a time, each collecting the rows of `offline_linger_seconds`.
     # Their rows stay pending until written, so this delays the offline row, never loses it. An offline push
