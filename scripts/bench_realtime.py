@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         row["cpu_ms_per_msg"] = {name: round(1000 * (cpu_after[name] - used) / args.requests, 2)
                                  for name, used in cpu_before.items() if name in cpu_after}
         # The same work per message in every build: how fast the machine ran, for comparing runs.
-        row["cpu_ms_per_msg"]["load_generator"] = round(1000 * own_cpu / args.requests, 2)
+        row["cpu_ms_per_msg"]["load_generator"] = round(1000 * own_cpu / args.requests, 3)
     print(json.dumps(row))
     print(markdown(row))
     failed = sum(v for k, v in results.statuses.items() if k not in (201, 202)) + results.never_online
