@@ -50,8 +50,9 @@ class RawConnection:
     """A minimal HTTP/1.1 keep-alive client: pre-encoded requests (`http_request`), Content-Length responses.
 
     On 2 cores the load generator competes with the servers under test for CPU, and a general client
-    costs several times more CPU per request than this (httpx ~10x, aiohttp ~2x); every request a
-    benchmark makes goes through it, so the reference it compares with is measured the same way.
+    costs more per request than this: httpx several times more, aiohttp with asyncio's loop about twice
+    (bench_realtime's load generator, docs/benchmarks.md). bench_serving and bench_realtime both send
+    with it, so a benchmark and the serving rate it is compared with cost their servers alike.
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
