@@ -16,6 +16,11 @@ async def later() -> None:
         await asyncio.sleep(0)
 
 
+def lingering_when_concurrent(recorder: "Recorder") -> MicroBatcher:
+    return MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
+                        linger_when_concurrent=True)
+
+
 class Recorder:
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
@@ -56,8 +61,7 @@ def test_linger_collects_items_that_arrive_later() -> None:
 def test_linger_when_concurrent_never_delays_a_lone_caller() -> None:
     async def scenario() -> list[float]:
         recorder = Recorder()
-        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
-                               linger_when_concurrent=True)
+        batcher = lingering_when_concurrent(recorder)
         waits = []
         for i in range(3):
             sent = time.monotonic()
@@ -72,8 +76,7 @@ def test_linger_when_concurrent_never_delays_a_lone_caller() -> None:
 def test_linger_when_concurrent_waits_after_a_batch_of_several() -> None:
     async def scenario() -> Recorder:
         recorder = Recorder()
-        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
-                               linger_when_concurrent=True)
+        batcher = lingering_when_concurrent(recorder)
         await asyncio.gather(batcher.submit(1), batcher.submit(2))  # concurrent callers
         late = asyncio.ensure_future(batcher.submit(3))
         await later()
@@ -91,8 +94,7 @@ def after_a_batch_of(batcher: MicroBatcher, size: int) -> asyncio.Future:
 def test_linger_when_concurrent_ends_once_the_last_batchs_callers_are_back() -> None:
     async def scenario() -> tuple[float, Recorder]:
         recorder = Recorder()
-        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
-                               linger_when_concurrent=True)
+        batcher = lingering_when_concurrent(recorder)
         await after_a_batch_of(batcher, 2)
         sent = time.monotonic()
         first = asyncio.ensure_future(batcher.submit(3))
@@ -108,8 +110,7 @@ def test_linger_when_concurrent_ends_once_the_last_batchs_callers_are_back() -> 
 def test_linger_when_concurrent_waits_it_out_while_callers_are_missing() -> None:
     async def scenario() -> tuple[float, Recorder]:
         recorder = Recorder()
-        batcher = MicroBatcher(recorder.process, max_batch=100, max_in_flight=1, linger_seconds=LINGER,
-                               linger_when_concurrent=True)
+        batcher = lingering_when_concurrent(recorder)
         await after_a_batch_of(batcher, 3)
         sent = time.monotonic()
         await asyncio.gather(batcher.submit(3), batcher.submit(4))  # one of the three never comes back
