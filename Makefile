@@ -1,6 +1,11 @@
 # spamops: `make up` runs the platform on the embedded default (Parquet + SQLite); `make test` runs the tests.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The venv's interpreter. The platform's CPU goes mostly to CPython's eval loop, so its build matters:
+# Debian's python3.11, like the python:3.11 image the Dockerfile ships, is built with profile-guided
+# optimisation; a source build without --enable-optimizations (pyenv's default) cost 15 % more CPU per
+# ingested message (docs/benchmarks.md). Any other Python 3.11 works: `make setup PYTHON=python3.11`.
+SYSTEM_PYTHON := /usr/bin/python3.11
+PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import ensurepip, venv' 2>/dev/null && echo $(SYSTEM_PYTHON) || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 # Feast's CLI runs optimised, as every platform process does (ops/topology.py: OPTIMISED_ENV).
