@@ -17,6 +17,8 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from api.common.heap import freeze_start_up_heap
+
 GO = b"go\n"
 
 
@@ -26,6 +28,7 @@ def main(argv: list[str]) -> int:
     run = entry.load()
     for module in filter(None, modules.split(",")):
         importlib.import_module(module)
+    freeze_start_up_heap()  # the imports outlive the spare; the server's workers fork with them frozen
     # Promoted while still importing? Then it is no spare any more: the supervisor wrote GO before it
     # removed the warm file, so a check after that removal sees GO and writes nothing stale.
     if not select.select([sys.stdin], [], [], 0)[0]:

@@ -51,6 +51,7 @@ import uvicorn
 from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE  # a worker's exit code when its app cannot start
 
+from api.common.heap import freeze_start_up_heap
 from api.common.http import SERVER_KEEPALIVE_SECONDS
 from api.common.http_protocol import ResetSafeHttpToolsProtocol
 from api.common.metrics import MULTIPROC_ENV
@@ -186,9 +187,15 @@ def run_worker(app: str, host: str, port: int, log_level: str, forwarded_allow_i
     config = uvicorn.Config(app, http=ResetSafeHttpToolsProtocol, log_level=log_level, access_log=False,
                             backlog=BACKLOG, timeout_keep_alive=SERVER_KEEPALIVE_SECONDS,
                             proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips)
-    ready = None if restore_to is None else partial(restore_priority, restore_to)
-    server = uvicorn.Server(config) if ready is None else ReadyHookServer(config, ready)
+    server = ReadyHookServer(config, partial(worker_ready, restore_to))
     server.run(sockets=[sock])
+
+
+def worker_ready(restore_to: int | None) -> None:
+    """Start-up is done: freeze what it built, and a replacement started niced returns to `restore_to`."""
+    freeze_start_up_heap()
+    if restore_to is not None:
+        restore_priority(restore_to)
 
 
 class Supervisor:
