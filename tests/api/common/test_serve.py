@@ -56,7 +56,7 @@ def test_connections_spread_over_the_workers_and_sigterm_stops_them() -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_worker_freezes_what_its_start_up_built(workers: int) -> None:
-    """Full collections then walk only what was made since: they stopped the inbox for 40-75 ms under load."""
+    """Full collections then walk only what was made since: they stopped the inbox for 31-82 ms under load."""
     port = free_port()
     process = _serve("tests.api.common.gc_app:app", port, workers)
     try:
