@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         cpu_after = group_cpu_seconds(args.run_dir)
         row["cpu_ms_per_msg"] = {name: round(1000 * (cpu_after[name] - used) / args.requests, 2)
                                  for name, used in cpu_before.items() if name in cpu_after}
-        # The same work per message in every build: how fast the machine ran, for comparing runs.
+        # The same work per message whatever build it drives: a gauge of the machine's speed in this run. It also
+        # falls when the platform leaves it more of the 2 cores (docs/benchmarks.md, "The interpreter").
         row["cpu_ms_per_msg"]["load_generator"] = round(1000 * own_cpu / args.requests, 3)
     print(json.dumps(row))
     print(markdown(row))

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from api.common.batching import MicroBatcher
 
@@ -91,31 +92,30 @@ def after_a_batch_of(batcher: MicroBatcher, size: int) -> asyncio.Future:
     return asyncio.gather(*(batcher.submit(i) for i in range(size)))
 
 
+async def next_batch_after(size: int, callers: Callable[[MicroBatcher], Awaitable[object]]) -> tuple[float, Recorder]:
+    """After a batch of `size`: how long from the start of `callers` (submitting 3 and 4) to the next batch."""
+    recorder = Recorder()
+    batcher = lingering_when_concurrent(recorder)
+    await after_a_batch_of(batcher, size)
+    sent = time.monotonic()
+    await callers(batcher)
+    await batcher.close()
+    return recorder.started[-1] - sent, recorder
+
+
 def test_linger_when_concurrent_ends_once_the_last_batchs_callers_are_back() -> None:
-    async def scenario() -> tuple[float, Recorder]:
-        recorder = Recorder()
-        batcher = lingering_when_concurrent(recorder)
-        await after_a_batch_of(batcher, 2)
-        sent = time.monotonic()
+    async def one_then_the_other(batcher: MicroBatcher) -> None:
         first = asyncio.ensure_future(batcher.submit(3))
         await later()
         await asyncio.gather(first, batcher.submit(4))  # both back: the batch need not sit out the linger
-        await batcher.close()
-        return recorder.started[-1] - sent, recorder
 
-    waited, recorder = asyncio.run(scenario())
+    waited, recorder = asyncio.run(next_batch_after(2, one_then_the_other))
     assert recorder.batches == [[0, 1], [3, 4]] and waited < LINGER / 2
 
 
 def test_linger_when_concurrent_waits_it_out_while_callers_are_missing() -> None:
-    async def scenario() -> tuple[float, Recorder]:
-        recorder = Recorder()
-        batcher = lingering_when_concurrent(recorder)
-        await after_a_batch_of(batcher, 3)
-        sent = time.monotonic()
+    async def two_of_three(batcher: MicroBatcher) -> None:
         await asyncio.gather(batcher.submit(3), batcher.submit(4))  # one of the three never comes back
-        await batcher.close()
-        return recorder.started[-1] - sent, recorder
 
-    waited, recorder = asyncio.run(scenario())
+    waited, recorder = asyncio.run(next_batch_after(3, two_of_three))
     assert recorder.batches == [[0, 1, 2], [3, 4]] and waited >= LINGER * 0.9
