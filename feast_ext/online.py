@@ -43,6 +43,7 @@ from feast.repo_config import RepoConfig
 from feast.utils import to_naive_utc
 from feast.value_type import ValueType
 
+from contract.sqlite import use_wal
 from feast_ext.arrow_rows import encode_batch
 from feast_ext.locks import WriteLock
 
@@ -66,7 +67,7 @@ class ConcurrentSqliteOnlineStore(SqliteOnlineStore):
         if conn is None or self._threads.pid != os.getpid():
             conn = _initialize_conn(self._get_db_path(config))
             conn.execute(f"PRAGMA busy_timeout = {int(config.online_store.busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(conn)
             # Survives a process crash, not a power cut: the online store is rebuilt by materialization,
             # and it saves one fsync per push.
             conn.execute("PRAGMA synchronous = NORMAL")

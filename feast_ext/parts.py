@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from contract.sqlite import use_wal
 from feast_ext.locks import WriteLock
 from feast_ext.part_files import (
     COMPACT_TEMP_PREFIX,
@@ -108,7 +109,7 @@ class PartLedger:
             self.settings.path.parent.mkdir(parents=True, exist_ok=True)
             timeout = self.settings.busy_timeout_ms / 1000  # sqlite3's busy timeout, also for BEGIN IMMEDIATE
             conn = sqlite3.connect(self.settings.path, isolation_level=None, timeout=timeout)
-            conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(conn)
             conn.execute("PRAGMA synchronous = FULL")
             conn.executescript(SCHEMA)
             self._threads.conn = conn

@@ -19,6 +19,7 @@ from uuid import UUID
 from api.common.ids import datetime_ticks, uuid_ticks
 from api.common.settings import BaseServiceSettings
 from api.common.storage import CacheKey, CallLogEntry, RateCount, Stores
+from contract.sqlite import use_wal
 
 CALL_LOG_RETENTION_SECONDS = 3600  # DESIGN §6: call_log rows live one hour
 PURGE_INTERVAL_SECONDS = 60.0
@@ -66,7 +67,7 @@ class SqliteDatabase:
         self._lock = threading.RLock()  # re-entered by the writes inside write_batch
         # Autocommit (isolation_level=None): each write is its own short transaction.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         # NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the tail.
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
