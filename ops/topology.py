@@ -27,6 +27,8 @@ PORTS = {
 # Measured on 2 cores: with a socket each, two workers serve 16 clients at 1,100-1,300 req/s, against
 # about 700 for one; 1-client p99 stays within target (docs/benchmarks.md).
 WORKERS = {"model_serving": 2, "inbox": 2}
+# The inbox's workers share one batcher, so concurrent messages share one batch as in one worker (api.inbox.peers).
+INBOX_ENV = {"INGEST_SHARE_BATCHES": "true"}
 APPS = {
     "model_serving": "api.model_serving.main:app",
     "user_data": "api.user_data.main:app",
@@ -106,6 +108,7 @@ def platform_services(ports: Mapping[str, int] | None = None, *, repo: Path = FE
     """What `make up` runs, in start order; `ports` overrides the defaults (tests use free ports)."""
     port = {**PORTS, **(ports or {})}
     apps = {name: uvicorn_service(name, app, port[name], WORKERS.get(name, 1)) for name, app in APPS.items()}
+    apps["inbox"] = apps["inbox"].with_env(INBOX_ENV)
     return {"feature_server": feature_server(port=port["feature_server"], repo=repo, fs_yaml=fs_yaml), **apps}
 
 

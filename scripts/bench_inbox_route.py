@@ -30,7 +30,8 @@ os.environ.setdefault("SPAMOPS_API_KEY", BENCH_KEY)  # api.inbox.main builds its
 sys.path.insert(0, str(PROJECT_ROOT))  # this tree's app, whichever build the virtual environment installed
 
 from api.inbox.main import create_app  # noqa: E402
-from api.inbox.pipeline import Incoming, Outcome  # noqa: E402
+from api.inbox.pipeline import Outcome  # noqa: E402
+from api.inbox.schemas import Incoming  # noqa: E402
 from api.inbox.settings import InboxSettings  # noqa: E402
 
 MESSAGE = {"recipient_id": "bench-user", "sender_id": "+15550001",

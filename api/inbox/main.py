@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.common.app import create_service_app
+from api.common.auth import outbound_api_key
 from api.common.http import make_http_client
+from api.inbox.peers import BatchPeers, group_name
 from api.inbox.pipeline import InboxPipeline
 from api.inbox.recovery import PendingRecovery
 from api.inbox.routes import router
@@ -33,7 +35,9 @@ def create_app(settings: InboxSettings | None = None) -> FastAPI:
             connect_timeout_seconds=settings.upstream_connect_timeout_seconds,
         )
         upstreams = Upstreams(http, settings)
-        app.state.pipeline = InboxPipeline(upstreams, settings)
+        pipeline = app.state.pipeline = InboxPipeline(upstreams, settings)
+        if settings.ingest_share_batches:
+            pipeline.peers = _peers(settings, pipeline)
         recovery = app.state.recovery = PendingRecovery(upstreams, settings)
         recovery.start()
         logger.info("serving", extra={"feature_server": settings.feature_server_url})
@@ -41,12 +45,21 @@ def create_app(settings: InboxSettings | None = None) -> FastAPI:
             yield
         finally:
             await recovery.close()
-            await app.state.pipeline.close()
+            if pipeline.peers is not None:
+                await pipeline.peers.close()
+            await pipeline.close()
             await http.close()
 
     app = create_service_app(SERVICE, settings, lifespan=lifespan, readiness=_readiness)
     app.include_router(router)
     return app
+
+
+def _peers(settings: InboxSettings, pipeline: InboxPipeline) -> BatchPeers:
+    # Inboxes share batches only with those that reach the same upstreams under the same key.
+    name = group_name(settings.user_data_url, settings.model_serving_url, settings.feature_server_url,
+                      outbound_api_key(settings, settings.inbox_caller_name))
+    return BatchPeers(name, pipeline.serve_peer, timeout_seconds=settings.upstream_max_seconds)
 
 
 async def _readiness(app: FastAPI) -> dict[str, str] | None:

@@ -1,9 +1,12 @@
-"""What `POST /sms` does, in two stages, each shared by the concurrent messages of one worker.
+"""What `POST /sms` does, in two stages, each shared by the concurrent messages of all the workers.
 
-1. Store and push online (`_ingest`): one call to user-data stores the batch, each message together with
-   its pending push and its idempotency key, atomically, so from here on the push is owed durably; the v2
-   features for every text come from model serving in one call made at the same time. The store must
-   succeed or every request of the batch fails (502/503) and nothing was stored: the caller may retry.
+1. Store and push online (`_ingest`): where workers share batches (`peers`), a worker's batch first goes to
+   the leading worker, which runs its items in its own batches, so two workers make batches as large as one
+   does; whatever it does not answer runs here. For the items run here, one call to user-data stores the
+   batch, each message together with its pending push and its idempotency key, atomically, so from here on
+   the push is owed durably; the v2 features for every text come from model serving in one call made at
+   the same time. The store must succeed or every request of the batch fails (502/503) and nothing was
+   stored: the caller may retry.
    Then one push takes the batch's rows to `feast serve` (`to: online`; a push's fixed cost in Feast is
    ~6 ms of CPU, each extra row ~0.1 ms). When it answers 200 the features are online and the pending
    record in user-data is the offline row's durable record: 201. Otherwise 202: `PendingRecovery` (every
@@ -22,9 +25,10 @@ from dataclasses import dataclass
 
 from api.common.batching import MicroBatcher
 from api.common.errors import DomainError, InvalidInput
-from api.common.ids import time_uuid, uuid_datetime
+from api.common.ids import uuid_datetime
 from api.inbox.metrics import BATCH_SIZE, MESSAGES, PUSH_SIZE
-from api.inbox.schemas import InboxSms
+from api.inbox.peers import Answer, BatchPeers
+from api.inbox.schemas import Incoming
 from api.inbox.settings import InboxSettings
 from api.inbox.upstreams import FeatureRow, NewSms, Stored, Upstreams
 
@@ -36,12 +40,6 @@ class IdempotencyKeyReused(InvalidInput):
 
     def __init__(self) -> None:
         super().__init__("Idempotency-Key was already used for a different message", loc=("header", "Idempotency-Key"))
-
-
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    sms: InboxSms
-    idempotency_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +60,37 @@ class InboxPipeline:
     def __init__(self, upstreams: Upstreams, settings: InboxSettings) -> None:
         self.upstreams = upstreams
         self.push_attempts = settings.push_attempts
-        self._ingest = MicroBatcher(self._store_batch, max_batch=settings.ingest_batch_max,
+        self.peers: BatchPeers | None = None  # set by the lifespan where workers share batches
+        self._ingest = MicroBatcher(self._ingest_batch, max_batch=settings.ingest_batch_max,
                                     max_in_flight=settings.ingest_batches_in_flight,
                                     linger_seconds=settings.ingest_linger_seconds, linger_when_concurrent=True)
         self._offline = MicroBatcher(self._write_offline, max_batch=settings.offline_batch_max, max_in_flight=1,
                                      linger_seconds=settings.offline_linger_seconds)
 
     async def receive(self, incoming: Incoming) -> Outcome:
-        return self._outcome(await self._ingest.submit(incoming))
+        return await self._ingest.submit(incoming)
+
+    async def serve_peer(self, batch: list[Incoming]) -> list[Answer | None]:
+        """A follower's batch, run in this worker's batches; None where the follower must run the item."""
+        results = await asyncio.gather(*(self.receive(item) for item in batch), return_exceptions=True)
+        return [(r.sms_id, r.pushed, r.reason) if isinstance(r, Outcome) else None for r in results]
 
     async def close(self) -> None:
         for batcher in (self._ingest, self._offline):
             await batcher.close()
 
-    async def _store_batch(self, batch: list[Incoming]) -> list[_Stored | Exception]:
+    async def _ingest_batch(self, batch: list[Incoming]) -> list[Outcome | Exception]:
+        answers = await self.peers.forward(batch) if self.peers else [None] * len(batch)
+        local = [item for item, answer in zip(batch, answers, strict=True) if answer is None]
+        try:
+            ran = iter([self._outcome(item) for item in await self._store_batch(local)] if local else [])
+        except Exception as exc:  # the store failed: every item run here fails with it
+            ran = iter([exc] * len(local))
+        return [Outcome(*answer) if answer is not None else next(ran) for answer in answers]
+
+    async def _store_batch(self, batch: list[Incoming]) -> list[_Stored]:
         BATCH_SIZE.observe(len(batch))
-        new = [NewSms(item.sms.recipient_id, time_uuid(), item.sms.sender_id, item.sms.sms_text,
+        new = [NewSms(item.sms.recipient_id, item.sms_id, item.sms.sender_id, item.sms.sms_text,
                       item.idempotency_key, None) for item in batch]
         features, stored = await asyncio.gather(self._features([n.sms_text for n in new]), self._store(new))
         pairs = list(zip(stored, features, strict=True))
@@ -122,10 +135,10 @@ class InboxPipeline:
             logger.info("offline write deferred to recovery", extra={"rows": len(rows), "error": exc.detail})
         return [None] * len(rows)
 
-    def _outcome(self, item: _Stored) -> Outcome:
+    def _outcome(self, item: _Stored) -> Outcome | Exception:
         if item.stored.status == "key_conflict":
             MESSAGES.labels("rejected").inc()
-            raise IdempotencyKeyReused()
+            return IdempotencyKeyReused()
         sms_id = str(item.stored.sms_id)
         replay = "replayed; " if item.stored.status == "replayed" else ""
         if item.pushed:

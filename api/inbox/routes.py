@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from api.common.auth import WRITE, require_scope
-from api.inbox.pipeline import InboxPipeline, Incoming
-from api.inbox.schemas import IDEMPOTENCY_KEY_PATTERN, InboxResult, InboxSms
+from api.inbox.pipeline import InboxPipeline
+from api.inbox.schemas import IDEMPOTENCY_KEY_PATTERN, InboxResult, InboxSms, Incoming
 
 router = APIRouter(tags=["inbox"])
 

@@ -45,6 +45,10 @@ class Platform:
         assert pgid is not None, f"{name} has no pid file"
         os.killpg(pgid, signal.SIGKILL)
 
+    def kill_inbox_leader(self) -> None:
+        """SIGKILL only the inbox worker that leads the batches (api.inbox.peers): its followers must take over."""
+        os.kill(inbox_leader_pid(processes.read_pid(self.run_dir / "inbox.pid")), signal.SIGKILL)
+
     def offline_dir(self) -> Path:
         return self.repo / "data" / "sms_features2"
 
@@ -57,6 +61,20 @@ class Platform:
         result = response.json()["results"][names.index("features")]
         return {sms_id: (value if status == "PRESENT" else None)
                 for sms_id, value, status in zip(sms_ids, result["values"], result["statuses"], strict=True)}
+
+
+def inbox_leader_pid(pgid: int | None) -> int:
+    """The process of group `pgid` listening on an inbox's abstract socket (in /proc/net/unix: '@' + name)."""
+    listening = {fields[6] for fields in map(str.split, Path("/proc/net/unix").read_text().splitlines()[1:])
+                 if len(fields) > 7 and fields[7].startswith("@spamops-inbox-") and fields[3] == "00010000"}
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            target, pid = os.readlink(fd), int(fd.parent.parent.name)
+            if target.startswith("socket:[") and target[8:-1] in listening and os.getpgid(pid) == pgid:
+                return pid
+        except OSError:  # a process or descriptor went away while listing
+            continue
+    raise AssertionError("no inbox worker leads the batches")
 
 
 def copy_built_repo(source: Path, target: Path) -> Path:

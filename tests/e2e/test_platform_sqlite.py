@@ -12,7 +12,7 @@ import pytest
 
 from contract.paths import PROJECT_ROOT
 from tests.e2e.checks import check_message_end_to_end, eventually, offline_ids, send, stored_messages
-from tests.e2e.faults import check_crash_recovery
+from tests.e2e.faults import INBOX_LEADER, check_crash_recovery
 from tests.e2e.platform import API_KEY, Platform, sqlite_platform
 from tests.fixtures.platform import BuiltPlatform
 
@@ -46,7 +46,7 @@ def test_concurrent_messages_lose_and_duplicate_nothing(platform: Platform) -> N
     assert offline[offline.isin(ids)].value_counts().max() == 1, "an offline row was written twice"
 
 
-@pytest.mark.parametrize("victim", ["inbox", "feature_server"])
+@pytest.mark.parametrize("victim", ["inbox", INBOX_LEADER, "feature_server"])
 def test_sigkill_during_ingest_loses_and_doubles_nothing(platform: Platform, victim: str) -> None:
     check_crash_recovery(platform, victim)
 
