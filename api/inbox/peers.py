@@ -4,9 +4,9 @@ call, one features call and one push, as they do within a worker (measured: docs
 The first worker to bind a Linux abstract Unix socket, named after the inbox's upstreams and key, leads.
 The kernel frees the name when that process dies, so the next worker that finds no leader takes over.
 A follower sends each of its batches to the leader, which submits the items to its own batcher and
-answers each item with its outcome. An item left without one (the leader died or timed out, or the item
-failed there) the follower runs itself. Each item carries the sms_id it got on receipt, and every store
-is idempotent per sms_id, so nothing is doubled, and a failure comes back as it would locally. Only
+answers each item with its outcome or its error (api.inbox.pipeline encodes both). An item left without
+an answer (the leader died, timed out or is shutting down) the follower runs itself. Each item carries the
+sms_id it got on receipt, and every store is idempotent per sms_id, so nothing is doubled. Only
 processes of the same user may connect (SO_PEERCRED). Where abstract sockets do not exist (not Linux),
 every worker runs its own batches.
 """
@@ -33,12 +33,15 @@ _MAX_FRAME = 4 << 20  # bytes; a full batch (64 texts of 5,000 characters, 6 byt
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
 
 
+GROUP_PREFIX = "spamops-inbox-"
+
+
 def group_name(*parts: str) -> str:
     """One name per set of interchangeable inboxes: the same upstreams under the same key."""
-    return "spamops-inbox-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+    return GROUP_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
-Answer = tuple[str, bool, str]  # sms_id, pushed, reason: an outcome
+Answer = list[Any]  # JSON: what the leader's pipeline made of one item
 ServeBatch = Callable[[list[Incoming]], Awaitable[Sequence[Answer | None]]]
 
 
@@ -124,7 +127,7 @@ class BatchPeers:
         except (ConnectionError, TimeoutError) as exc:
             logger.warning("inbox leader did not answer; running the batch here", extra={"error": repr(exc)})
             return [None] * len(batch)
-        return [tuple(answer) if answer is not None else None for answer in answers]  # type: ignore[misc]
+        return answers
 
     async def _leader_link(self) -> _Link | None:
         if self._server is not None or not self._supported:

@@ -71,9 +71,10 @@ class InboxPipeline:
         return await self._ingest.submit(incoming)
 
     async def serve_peer(self, batch: list[Incoming]) -> list[Answer | None]:
-        """A follower's batch, run in this worker's batches; None where the follower must run the item."""
+        """A follower's batch, run in this worker's batches, each item's outcome or error for the follower to
+        answer with; None where the follower must run the item itself (this worker is shutting down)."""
         results = await asyncio.gather(*(self.receive(item) for item in batch), return_exceptions=True)
-        return [(r.sms_id, r.pushed, r.reason) if isinstance(r, Outcome) else None for r in results]
+        return [_to_answer(result) for result in results]
 
     async def close(self) -> None:
         for batcher in (self._ingest, self._offline):
@@ -86,7 +87,7 @@ class InboxPipeline:
             ran = iter([self._outcome(item) for item in await self._store_batch(local)] if local else [])
         except Exception as exc:  # the store failed: every item run here fails with it
             ran = iter([exc] * len(local))
-        return [Outcome(*answer) if answer is not None else next(ran) for answer in answers]
+        return [_from_answer(answer) if answer is not None else next(ran) for answer in answers]
 
     async def _store_batch(self, batch: list[Incoming]) -> list[_Stored]:
         BATCH_SIZE.observe(len(batch))
@@ -146,3 +147,22 @@ class InboxPipeline:
             return Outcome(sms_id, pushed=True, reason=f"{replay}stored and features pushed")
         MESSAGES.labels("queued").inc()
         return Outcome(sms_id, pushed=False, reason=f"{replay}stored; feature push pending")
+
+
+def _to_answer(result: Outcome | BaseException) -> Answer | None:
+    if isinstance(result, Outcome):
+        return ["ok", result.sms_id, result.pushed, result.reason]
+    if isinstance(result, DomainError):  # the same 4xx/5xx the follower's caller would get from a local run
+        return ["error", result.status_code, result.detail, list(getattr(result, "loc", ())) or None]
+    return None
+
+
+def _from_answer(answer: Answer) -> Outcome | DomainError:
+    if answer[0] == "ok":
+        return Outcome(*answer[1:])
+    _, status_code, detail, loc = answer
+    if loc is not None:
+        return InvalidInput(detail, tuple(loc))
+    error = DomainError(detail)
+    error.status_code = status_code
+    return error

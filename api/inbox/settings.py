@@ -35,13 +35,13 @@ class InboxSettings(BaseServiceSettings, ApiKeySettings):
     ingest_batches_in_flight: int = Field(default=2, ge=1, le=32)
     # Under concurrency only, a store batch waits up to this long for the callers just answered (api.common.batching).
     ingest_linger_seconds: float = Field(default=0.003, ge=0, le=0.05)
+    # Several workers share one batcher, the first's (api.inbox.peers), so their batches are as large as one
+    # worker's. The topology turns it on; off by default, so apps made in one test process never join each other.
+    ingest_share_batches: bool = False
     # Offline writes follow the answer: one at a time, each collecting the rows of `offline_linger_seconds`.
     # Their rows stay pending until written, so this delays the offline row, never loses it. An offline push
     # costs `feast serve` ~4 ms of CPU plus ~0.05 ms a row: 1 s rather than 0.25 s took 8-13 % off its CPU per
     # message at 16 clients (docs/benchmarks.md), and stays below RECOVERY_MIN_AGE_SECONDS.
-    # Several workers share one batcher, the first's (api.inbox.peers), so their batches are as large as one
-    # worker's. The topology turns it on; off by default, so apps made in one test process never join each other.
-    ingest_share_batches: bool = False
     offline_batch_max: int = Field(default=1000, ge=1, le=5000)
     offline_linger_seconds: float = Field(default=1.0, ge=0, le=5)
 

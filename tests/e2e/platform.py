@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from api.inbox.peers import GROUP_PREFIX
 from ops import control, processes
 from ops.topology import PORTS, Service, platform_services
 from tests.fixtures.platform import BuiltPlatform
@@ -66,7 +67,7 @@ class Platform:
 def inbox_leader_pid(pgid: int | None) -> int:
     """The process of group `pgid` listening on an inbox's abstract socket (in /proc/net/unix: '@' + name)."""
     listening = {fields[6] for fields in map(str.split, Path("/proc/net/unix").read_text().splitlines()[1:])
-                 if len(fields) > 7 and fields[7].startswith("@spamops-inbox-") and fields[3] == "00010000"}
+                 if len(fields) > 7 and fields[7].startswith("@" + GROUP_PREFIX) and fields[3] == "00010000"}
     for fd in Path("/proc").glob("[0-9]*/fd/*"):
         try:
             target, pid = os.readlink(fd), int(fd.parent.parent.name)

@@ -30,7 +30,7 @@ class Leader:
     async def __call__(self, batch: list[Incoming]) -> list[Answer | None]:
         self.batches.append(batch)
         await asyncio.sleep(self.delay)
-        return [(str(item.sms_id), True, "served by the leader") if self.answer else None for item in batch]
+        return [["ok", str(item.sms_id), True, "served by the leader"] if self.answer else None for item in batch]
 
 
 class Group:
@@ -77,7 +77,7 @@ def test_first_worker_leads_and_a_follower_s_batch_runs_there(run_in_group: Call
         assert leader.leading
         batch = [_incoming("hello", key="key-1"), _incoming("world")]
         answers = await follower.forward(batch)
-        assert answers == [(str(item.sms_id), True, "served by the leader") for item in batch]
+        assert answers == [["ok", str(item.sms_id), True, "served by the leader"] for item in batch]
         assert not follower.leading and follower_serve.batches == []
         (received,) = leader_serve.batches
         assert [(i.sms_id, i.sms, i.idempotency_key) for i in received] == [(i.sms_id, i.sms, i.idempotency_key)
@@ -94,7 +94,7 @@ def test_concurrent_calls_on_one_link_get_their_own_answers(run_in_group: Callab
         batches = [[_incoming(f"text {n} {m}") for m in range(n + 1)] for n in range(8)]
         results = await asyncio.gather(*(follower.forward(batch) for batch in batches))
         for batch, answers in zip(batches, results, strict=True):
-            assert [answer[0] for answer in answers if answer] == [str(item.sms_id) for item in batch]
+            assert [answer[1] for answer in answers if answer] == [str(item.sms_id) for item in batch]
 
     run_in_group(scenario)
 
